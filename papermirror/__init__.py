@@ -1,0 +1,4 @@
+"""Paper Mirror domain code: ids, records, the Redis store and the arXiv clients.
+
+Imports neither Flask nor RQ.
+"""

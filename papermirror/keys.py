@@ -1,0 +1,37 @@
+"""Every Redis key name and TTL Paper Mirror uses, in one place.
+
+Keys are short on purpose: with hundreds of thousands of papers, each byte of
+key name is paid once per paper.
+"""
+
+PREFIX = "pm:"
+
+
+# One compact blob per paper (see papermirror.codec).
+def paper(paper_id: str) -> str:
+    """The record of one paper."""
+    return f"{PREFIX}p:{paper_id}"
+
+
+def missing(paper_id: str) -> str:
+    """Negative cache: arXiv said this id does not exist (expires, see Settings.missing_ttl)."""
+    return f"{PREFIX}miss:{paper_id}"
+
+
+def fetch_error(paper_id: str) -> str:
+    """The reason the last fetch of this id failed (expires, see Settings.error_ttl)."""
+    return f"{PREFIX}ferr:{paper_id}"
+
+
+# Sorted set of ids waiting for a batched API fetch, scored by first request time.
+PENDING = f"{PREFIX}pending"
+
+# The global arXiv limiter: who holds the one connection, and when the next
+# request may start (a float of Redis server time, in seconds).
+ARXIV_LOCK = f"{PREFIX}arxiv:lock"
+ARXIV_NEXT = f"{PREFIX}arxiv:next"
+# Counter of requests sent to arXiv, for /healthz and the benchmarks.
+ARXIV_CALLS = f"{PREFIX}arxiv:calls"
+
+# Name of the RQ queue the fetch jobs run on.
+FETCH_QUEUE = "papermirror"

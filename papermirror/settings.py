@@ -1,0 +1,151 @@
+"""Settings, read from the environment (prefix ``PAPERMIRROR_``).
+
+This is the one place that lists every setting and its default; the server,
+the workers, the CLI and the README's settings table all read from here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "PAPERMIRROR_"
+
+DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG", "stat.ML")
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "papermirror")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of Paper Mirror. Field docs double as the README's settings table."""
+
+    redis_url: str = field(
+        default="",
+        metadata={
+            "doc": "Redis URL; empty: `papermirror up` starts an embedded Redis under the data dir"
+        },
+    )
+    data_dir: str = field(
+        default_factory=_default_data_dir,
+        metadata={"doc": "where the embedded Redis keeps its data"},
+    )
+    host: str = field(default="127.0.0.1", metadata={"doc": "address the web server binds"})
+    port: int = field(default=8000, metadata={"doc": "port the web server binds"})
+    web_workers: int = field(default=2, metadata={"doc": "gunicorn worker processes"})
+    web_threads: int = field(default=8, metadata={"doc": "threads per gunicorn worker"})
+    workers: int = field(default=2, metadata={"doc": "RQ worker processes `papermirror up` runs"})
+    contact: str = field(
+        default="", metadata={"doc": "your e-mail, sent to arXiv in the User-Agent (please set it)"}
+    )
+    arxiv_api_url: str = field(
+        default="https://export.arxiv.org/api/query", metadata={"doc": "arXiv API endpoint"}
+    )
+    arxiv_rss_url: str = field(
+        default="https://rss.arxiv.org/rss/", metadata={"doc": "arXiv RSS base URL"}
+    )
+    arxiv_oai_url: str = field(
+        default="https://oaipmh.arxiv.org/oai", metadata={"doc": "arXiv OAI-PMH endpoint"}
+    )
+    arxiv_min_interval: float = field(
+        default=3.0, metadata={"doc": "seconds between two requests to arXiv, across all processes"}
+    )
+    arxiv_timeout: float = field(
+        default=30.0, metadata={"doc": "seconds before an arXiv request times out"}
+    )
+    arxiv_retries: int = field(default=3, metadata={"doc": "retries of a failed arXiv request"})
+    arxiv_max_backoff: float = field(
+        default=120.0, metadata={"doc": "longest wait between retries, even if arXiv asks for more"}
+    )
+    fetch_wait: float = field(
+        default=2.0,
+        metadata={
+            "doc": "seconds a page waits for a paper that is being fetched before it answers 202"
+        },
+    )
+    coalesce_window: float = field(
+        default=0.2,
+        metadata={
+            "doc": "seconds a fetch job waits for more first visits to batch into one request"
+        },
+    )
+    missing_ttl: int = field(
+        default=6 * 3600,
+        metadata={"doc": "seconds an id arXiv does not know is remembered as missing"},
+    )
+    error_ttl: int = field(
+        default=60,
+        metadata={"doc": "seconds a failed fetch is reported before the next visit tries again"},
+    )
+    categories: tuple[str, ...] = field(
+        default=DEFAULT_CATEGORIES,
+        metadata={"doc": "categories the daily job follows, comma-separated"},
+    )
+    log_level: str = field(default="INFO", metadata={"doc": "log level of every process"})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Build settings from ``PAPERMIRROR_*`` variables; ``overrides`` win over both."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.type, raw, f.name)
+        values.update(overrides)
+        return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """The ``PAPERMIRROR_*`` variables that reproduce these settings in a child process."""
+        env = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = ",".join(value)
+            env[PREFIX + f.name.upper()] = str(value)
+        return env
+
+    @property
+    def user_agent(self) -> str:
+        """The descriptive User-Agent arXiv asks API clients to send."""
+        contact = self.contact or "contact not configured"
+        return (
+            f"PaperMirror/0.1 (self-hosted paper mirror; "
+            f"+https://github.com/papermirror/papermirror; mailto:{contact})"
+        )
+
+
+def _parse(type_name: str, raw: str, name: str):
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name.startswith("tuple"):
+            if raw.lstrip().startswith("["):
+                return tuple(str(x) for x in json.loads(raw))
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name.upper()}={raw!r}: {exc}") from None
+    return raw
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) rows for the README."""
+    rows = []
+    defaults = Settings()
+    for f in dataclasses.fields(Settings):
+        default = getattr(defaults, f.name)
+        if f.name == "data_dir":
+            default = "~/.local/share/papermirror"
+        elif isinstance(default, tuple):
+            default = ",".join(default)
+        rows.append((PREFIX + f.name.upper(), str(default), f.metadata.get("doc", "")))
+    return rows
