@@ -35,3 +35,6 @@ ARXIV_CALLS = f"{PREFIX}arxiv:calls"
 
 # Name of the RQ queue the fetch jobs run on.
 FETCH_QUEUE = "papermirror"
+
+# Held by the one worker draining PENDING (see papermirror.fetching).
+FETCH_LOCK = f"{PREFIX}fetch:lock"

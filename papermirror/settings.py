@@ -84,6 +84,10 @@ class Settings:
         default=60,
         metadata={"doc": "seconds a failed fetch is reported before the next visit tries again"},
     )
+    mathjax_url: str = field(
+        default="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
+        metadata={"doc": "MathJax script that renders LaTeX in abstracts; empty: plain text"},
+    )
     categories: tuple[str, ...] = field(
         default=DEFAULT_CATEGORIES,
         metadata={"doc": "categories the daily job follows, comma-separated"},

@@ -44,3 +44,34 @@ def redis_client(redis_url) -> redis.Redis:
     client = redis.Redis.from_url(redis_url)
     yield client
     client.close()
+
+
+def load_url_cases() -> list[dict]:
+    """The one table of URL cases (tests/data/url_cases.toml) that every resolver test reads."""
+    import tomllib
+
+    with open(DATA / "url_cases.toml", "rb") as f:
+        return tomllib.load(f)["case"]
+
+
+@pytest.fixture(scope="module")
+def replay():
+    """A replay arXiv server on loopback, serving the recorded responses."""
+    from tests.replay import ReplayServer
+
+    with ReplayServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, replay):
+    """A real Redis, the replay arXiv server and one real `rq worker` process.
+
+    Module-scoped (a worker outlives one test), so tests using it pick paper
+    ids that no other test of the module depends on being absent.
+    """
+    from tests.stack import Stack
+
+    stack = Stack.start(tmp_path_factory.mktemp("stack"), replay)
+    yield stack
+    stack.stop()

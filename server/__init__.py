@@ -1,0 +1,34 @@
+"""The Paper Mirror web server: a Flask app factory.
+
+Run it with ``gunicorn 'server:create_app()'`` or through ``papermirror up``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from papermirror.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; settings come from ``PAPERMIRROR_*`` unless given."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    # Keep `//` in paths: the prefix form /https://arxiv.org/abs/… depends on it.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+    logging.basicConfig(level=settings.log_level)
+
+    from server import api, errors, extension, filters, health, pages, papers, services
+
+    services.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+    for module in (pages, papers, api, health, extension):
+        app.register_blueprint(module.bp)
+    # Registered last so every real route wins over the catch-all prefix form.
+    app.register_blueprint(papers.prefix_bp)
+    return app

@@ -1,0 +1,41 @@
+"""The JSON API: resolve text to papers, and read a paper's record."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from papermirror.ids import mirror_path, parse_id, resolve
+from papermirror.records import to_dict
+from server.lookup import lookup
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/resolve")
+def resolve_text():
+    """``{"papers": [{"id", "version"}], "path"}`` for the text in ``url``, or 404."""
+    refs = resolve(request.args.get("url", ""))
+    if not refs:
+        return jsonify(error="no arXiv paper found in the given text"), 404
+    return jsonify(
+        papers=[{"id": r.id, "version": r.version} for r in refs],
+        path=mirror_path(refs),
+    )
+
+
+@bp.get("/papers/<path:paper_id>")
+def paper(paper_id: str):
+    """The stored record as JSON; fetched from arXiv on first request."""
+    ref = parse_id(paper_id)
+    if ref is None:
+        return jsonify(error=f"not an arXiv identifier: {paper_id[:100]}"), 404
+    [result] = lookup([ref])
+    if result.state == "found":
+        return jsonify(to_dict(result.paper))
+    if result.state == "missing":
+        return jsonify(error=f"arXiv has no paper {ref.id}"), 404
+    if result.state == "failed":
+        return jsonify(error="arXiv could not be reached", detail=result.error), 503, {
+            "Retry-After": "30"
+        }
+    return jsonify(status="fetching", id=ref.id), 202

@@ -1,0 +1,39 @@
+"""Error pages: clear words for people, JSON for the API, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def _respond(status: int, title: str, message: str):
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code == 404:
+            return _respond(404, "Not found", "There is no page at this address.")
+        return _respond(exc.code or 500, exc.name, exc.description or exc.name)
+
+    @app.errorhandler(redis.RedisError)
+    def storage_down(exc):
+        log.error("Redis error on %s: %s", request.path, exc)
+        return _respond(503, "Storage unavailable",
+                        "The mirror's database is not answering. Please try again shortly.")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error on %s", request.path)
+        return _respond(500, "Something went wrong",
+                        "The mirror hit an unexpected error. It has been logged.")

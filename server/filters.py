@@ -1,0 +1,47 @@
+"""Jinja filters and globals for the templates: dates and links to arXiv."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+ARXIV = "https://arxiv.org"
+
+
+def nice_date(iso: str | None) -> str:
+    """'1999-01-04T12:00:00Z' → '4 Jan 1999'."""
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).strftime("%-d %b %Y")
+    except ValueError:
+        return iso[:10]
+
+
+def arxiv_link(kind: str, paper_id: str, version: int | None = None) -> str:
+    """arXiv's own URL of a paper: kind is abs, pdf or html."""
+    return f"{ARXIV}/{kind}/{paper_id}{f'v{version}' if version else ''}"
+
+
+def license_name(url: str | None) -> str:
+    """A short name for a licence URL ('CC BY 4.0', 'arXiv non-exclusive')."""
+    if not url:
+        return ""
+    u = url.rstrip("/").lower()
+    if "nonexclusive-distrib" in u:
+        return "arXiv non-exclusive distribution"
+    if "publicdomain/zero" in u:
+        return "CC0 1.0"
+    if "creativecommons.org/licenses/" in u:
+        parts = u.split("creativecommons.org/licenses/")[1].split("/")
+        return f"CC {parts[0].upper()} {parts[1] if len(parts) > 1 else ''}".strip()
+    return url
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.filters["nice_date"] = nice_date
+    app.jinja_env.filters["license_name"] = license_name
+    app.jinja_env.globals["arxiv_link"] = arxiv_link
+    app.jinja_env.globals["mathjax_url"] = app.config["SETTINGS"].mathjax_url

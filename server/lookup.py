@@ -1,0 +1,98 @@
+"""Finding papers for a request: from the cache, or by asking the workers to fetch them.
+
+The web tier never calls arXiv. For ids it lacks it queues a batched fetch and
+waits up to ``fetch_wait`` seconds for the workers; then it reports each id as
+found, missing (arXiv has no such paper), failed (arXiv unreachable) or
+fetching (still under way).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rq import Retry
+
+from papermirror import codec
+from papermirror.ids import PaperRef
+from papermirror.records import Paper
+from server.services import services
+
+DRAIN_JOB = "worker.jobs.drain_pending"
+POLL = 0.05
+# A pending id older than this has probably lost its job (a worker died): enqueue again.
+STALE_PENDING = 30.0
+
+
+@dataclass
+class Lookup:
+    """The outcome for one requested paper."""
+
+    ref: PaperRef
+    state: str  # "found" | "missing" | "failed" | "fetching"
+    blob: bytes | None = None
+    error: str | None = None
+
+    @property
+    def paper(self) -> Paper | None:
+        """The decoded record, when found."""
+        return codec.decode(self.blob) if self.blob else None
+
+
+def enqueue_drain() -> None:
+    """Ask a worker to fetch what is pending (cheap: surplus jobs exit at once)."""
+    services().queue.enqueue(
+        DRAIN_JOB,
+        retry=Retry(max=3, interval=[5, 20, 60]),
+        job_timeout=600,
+        result_ttl=300,
+        failure_ttl=7 * 24 * 3600,
+        description="fetch pending papers from arXiv",
+    )
+
+
+def request_fetch(ids: Sequence[str]) -> None:
+    """Queue ids for the batched fetcher, enqueueing a drain job when needed."""
+    store = services().store
+    added = store.add_pending(ids)
+    if not added:
+        since = store.pending_since(ids)
+        now = time.time()
+        if not any(s is not None and now - s > STALE_PENDING for s in since):
+            return
+    enqueue_drain()
+
+
+def lookup(refs: Sequence[PaperRef], wait: float | None = None) -> list[Lookup]:
+    """Resolve each ref to a Lookup, fetching unknown ids and waiting up to ``wait`` seconds."""
+    svc = services()
+    wait = svc.settings.fetch_wait if wait is None else wait
+    ids = [r.id for r in refs]
+    results = _classify(refs, svc.store.status(ids))
+    todo = [r.ref.id for r in results if r.state == "fetching"]
+    stale = [r for r in results if r.state == "found" and r.ref.version
+             and r.ref.version > r.paper.version]
+    if todo or stale:
+        # A version newer than the stored one means our record is out of date.
+        request_fetch(todo + [r.ref.id for r in stale])
+    deadline = time.monotonic() + wait
+    while todo and time.monotonic() < deadline:
+        time.sleep(POLL)
+        results = _classify(refs, svc.store.status(ids))
+        todo = [r.ref.id for r in results if r.state == "fetching"]
+    return results
+
+
+def _classify(refs, statuses) -> list[Lookup]:
+    out = []
+    for ref, (blob, missing, error) in zip(refs, statuses, strict=True):
+        if blob:
+            out.append(Lookup(ref, "found", blob))
+        elif missing:
+            out.append(Lookup(ref, "missing"))
+        elif error:
+            out.append(Lookup(ref, "failed", error=error))
+        else:
+            out.append(Lookup(ref, "fetching"))
+    return out

@@ -1,0 +1,116 @@
+"""Paper pages and the ways to reach them: /arxiv/<ids>, /go?url= and /<any paper URL>."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, redirect, render_template, request
+
+from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
+from server.lookup import lookup
+from server.services import services
+
+bp = Blueprint("papers", __name__)
+prefix_bp = Blueprint("prefix", __name__)
+
+MAX_IDS = 50  # papers on one page; more is surely a mistake, and each may cost a fetch
+PAGE_VERSION = "1"  # bump when templates change, so ETags change with them
+CACHE_CONTROL = "public, max-age=300"
+
+
+def parse_id_list(spec: str) -> list[PaperRef] | None:
+    """``id1,id2`` from a path into refs, or None unless every part is an id."""
+    parts = [p for p in spec.strip().strip("/").split(",") if p.strip()]
+    if not parts or len(parts) > MAX_IDS:
+        return None
+    refs = [parse_id(p.strip()) for p in parts]
+    if any(r is None for r in refs):
+        return None
+    return list(dict.fromkeys(refs))
+
+
+def not_found(message: str, status: int = 404):
+    """The helpful 'nothing here' page."""
+    return render_template("not_found.html", message=message), status
+
+
+@bp.get("/arxiv/<path:spec>")
+def paper_page(spec: str):
+    """One paper, a version of it (``<id>v<N>``), or several (``<id1>,<id2>``)."""
+    refs = parse_id_list(spec)
+    if refs is None:
+        return listing_or_404(spec)
+    canonical = mirror_path(refs)
+    if canonical != request.path:
+        return redirect(canonical, 301)
+    results = lookup(refs)
+    states = {r.state for r in results}
+    if states == {"found"}:
+        return _cached_page(results)
+    if "found" in states:
+        status = 200
+    elif "fetching" in states:
+        status = 202
+    elif "failed" in states:
+        status = 503
+    else:
+        status = 404
+    html = render_template("paper.html", results=results, refresh="fetching" in states)
+    resp = Response(html, status=status)
+    resp.headers["Cache-Control"] = "no-store"
+    if status == 503:
+        resp.headers["Retry-After"] = "30"
+    return resp
+
+
+def _cached_page(results) -> Response:
+    digest = hashlib.blake2b(PAGE_VERSION.encode(), digest_size=16)
+    for r in results:
+        digest.update(f"|{r.ref.id}|{r.ref.version}|".encode())
+        digest.update(r.blob)
+    etag = digest.hexdigest()
+    pages = services().pages
+    body = pages.get(etag)
+    if body is None:
+        body = render_template("paper.html", results=results, refresh=False).encode()
+        pages.put(etag, body)
+    resp = Response(body, mimetype="text/html")
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    return resp.make_conditional(request)
+
+
+def listing_or_404(spec: str):
+    """Not paper ids: a category listing (``cs.AI``, ``cs.AI/feed``…) or a clear 404."""
+    from server import listings
+
+    return listings.listing_page(spec)
+
+
+@bp.get("/go")
+def go():
+    """Any text or URL naming papers: 302 to their page here, or a helpful 404."""
+    text = request.args.get("url", "") or request.args.get("q", "")
+    refs = resolve(text)[:MAX_IDS]
+    if not refs:
+        return not_found(_nothing_message(text))
+    return redirect(mirror_path(refs), 302)
+
+
+def _nothing_message(text: str) -> str:
+    if not text.strip():
+        return "Paste a paper link or an arXiv identifier to open it here."
+    return "No arXiv paper found in what you gave."
+
+
+@prefix_bp.route("/<path:target>")
+def prefix(target: str):
+    """The mirror's address typed in front of a paper URL: /https://arxiv.org/abs/…"""
+    if request.method not in ("GET", "HEAD"):
+        abort(405)
+    # full_path keeps the query string, which legacy forms (/abs?id=…) need.
+    text = request.full_path.lstrip("/").removesuffix("?")
+    refs = resolve(text)[:MAX_IDS]
+    if not refs:
+        return not_found("No arXiv paper found in this address.")
+    return redirect(mirror_path(refs), 302)

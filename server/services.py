@@ -1,0 +1,48 @@
+"""Per-app resources: the Redis client, the store, the RQ queue and the page cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from flask import Flask, current_app
+from rq import Queue
+
+from papermirror import keys
+from papermirror.settings import Settings
+from papermirror.store import Store
+from server.pagecache import PageCache
+
+
+@dataclass
+class Services:
+    """What the views need, built once per app (redis-py pools connections itself)."""
+
+    settings: Settings
+    redis: redis.Redis
+    store: Store
+    queue: Queue
+    pages: PageCache
+
+
+def init_app(app: Flask) -> None:
+    """Attach the services to ``app.extensions['papermirror']``."""
+    settings: Settings = app.config["SETTINGS"]
+    client = redis.Redis.from_url(
+        settings.redis_url or "redis://127.0.0.1:6379/0",
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+    )
+    app.extensions["papermirror"] = Services(
+        settings=settings,
+        redis=client,
+        store=Store(client),
+        queue=Queue(keys.FETCH_QUEUE, connection=client),
+        pages=PageCache(512),
+    )
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions["papermirror"]

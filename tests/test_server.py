@@ -1,0 +1,203 @@
+"""The web server against a real Redis, a real RQ worker and the replay arXiv server."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from papermirror.records import Author, Paper
+from papermirror.store import Store
+from server import create_app
+
+ACK = "Thank you to arXiv for use of its open access interoperability."
+
+
+@pytest.fixture(scope="module")
+def app(stack):
+    app = create_app(stack.settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def api_calls(stack) -> int:
+    return len(stack.replay.requests("/api/query"))
+
+
+def test_first_visit_fetches_then_serves_from_cache(client, stack):
+    before = api_calls(stack)
+    resp = client.get("/arxiv/2104.12255")
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert '<h1 class="title">0</h1>' in body  # the real paper is titled "0"
+    assert "https://arxiv.org/pdf/2104.12255" in body
+    assert ACK in body
+    assert api_calls(stack) == before + 1
+    assert client.get("/arxiv/2104.12255").status_code == 200
+    assert api_calls(stack) == before + 1
+
+
+def test_old_style_paper_with_escaped_abstract(client):
+    resp = client.get("/arxiv/astro-ph/0601001")
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert "https://arxiv.org/abs/astro-ph/0601001" in body
+    # The abstract holds a literal "<" that must reach the page escaped.
+    assert "&lt;" in body
+
+
+def test_version_asked_for_drives_the_links(client):
+    resp = client.get("/arxiv/quant-ph/0201082v1")
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert "https://arxiv.org/pdf/quant-ph/0201082v1" in body
+    assert "https://arxiv.org/html/quant-ph/0201082v1" in body
+
+
+def test_affiliations_are_shown(client):
+    body = client.get("/arxiv/hep-ex/0406020").get_data(as_text=True)
+    assert 'class="aff"' in body
+
+
+def test_non_canonical_ids_redirect_to_canonical(client):
+    resp = client.get("/arxiv/1406.02661")
+    assert resp.status_code == 301
+    assert resp.headers["Location"].endswith("/arxiv/1406.2661")
+    resp = client.get("/arxiv/math.GT/0309136")
+    assert resp.status_code == 301
+    assert resp.headers["Location"].endswith("/arxiv/math/0309136")
+
+
+def test_several_papers_on_one_page(client):
+    resp = client.get("/arxiv/2104.12255,1707.08567v1")
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert body.count('<article class="paper"') == 2
+
+
+def test_unknown_paper_is_404_and_negatively_cached(client, stack):
+    resp = client.get("/arxiv/2401.99999")
+    assert resp.status_code == 404
+    assert "arXiv has no paper" in resp.get_data(as_text=True)
+    before = api_calls(stack)
+    assert client.get("/arxiv/2401.99999").status_code == 404
+    assert api_calls(stack) == before
+
+
+def test_not_an_id_is_a_helpful_404(client):
+    resp = client.get("/arxiv/not-a-paper")
+    assert resp.status_code == 404
+    assert "not an arXiv identifier" in resp.get_data(as_text=True)
+
+
+def test_conditional_get_gets_304(client):
+    first = client.get("/arxiv/2104.12255")
+    assert first.headers["ETag"] and "max-age" in first.headers["Cache-Control"]
+    again = client.get("/arxiv/2104.12255", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_slow_arxiv_gives_a_self_refreshing_202(stack):
+    app = create_app(dataclasses.replace(stack.settings, fetch_wait=0.3))
+    stack.replay.inject("slow", count=1, delay=2.0, path="/api/query")
+    try:
+        resp = app.test_client().get("/arxiv/1912.04900")  # used by no other test here
+    finally:
+        stack.replay.clear()
+    assert resp.status_code == 202
+    body = resp.get_data(as_text=True)
+    assert 'http-equiv="refresh"' in body and "Fetching" in body
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_unreachable_arxiv_gives_a_clear_503(client, stack):
+    stack.replay.inject("drop", count=10)
+    try:
+        resp = client.get("/arxiv/2402.00001")
+    finally:
+        stack.replay.clear()
+    assert resp.status_code == 503
+    assert "could not be reached" in resp.get_data(as_text=True)
+    assert resp.headers["Retry-After"]
+
+
+def test_go_redirects_to_the_paper_page(client):
+    resp = client.get("/go", query_string={"url": "https://arxiv.org/abs/2104.12255v1"})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/arxiv/2104.12255v1"
+
+
+def test_go_never_leaves_the_mirror(client):
+    for target in ("https://evil.example/", "//evil.example/abs/2104.12255", "javascript:1"):
+        resp = client.get("/go", query_string={"url": target})
+        if resp.status_code == 302:
+            assert resp.headers["Location"].startswith("/arxiv/")
+        else:
+            assert resp.status_code == 404
+
+
+def test_prefix_form(client):
+    resp = client.get("/https://arxiv.org/abs/2104.12255")
+    assert (resp.status_code, resp.headers["Location"]) == (302, "/arxiv/2104.12255")
+    resp = client.get("/arxiv.org/pdf/2104.12255v1")
+    assert (resp.status_code, resp.headers["Location"]) == (302, "/arxiv/2104.12255v1")
+    resp = client.get("/arxiv.org/abs?id=hep-th/9901001")
+    assert (resp.status_code, resp.headers["Location"]) == (302, "/arxiv/hep-th/9901001")
+    assert client.get("/https://example.com/nothing").status_code == 404
+
+
+def test_api_resolve(client):
+    resp = client.get("/api/resolve", query_string={"url": "arXiv:hep-th/9901001v2"})
+    assert resp.status_code == 200
+    assert resp.get_json() == {
+        "papers": [{"id": "hep-th/9901001", "version": 2}],
+        "path": "/arxiv/hep-th/9901001v2",
+    }
+    resp = client.get("/api/resolve", query_string={"url": "nothing here"})
+    assert resp.status_code == 404 and "error" in resp.get_json()
+
+
+def test_api_paper_record(client):
+    resp = client.get("/api/papers/1707.08567")
+    assert resp.status_code == 200
+    record = resp.get_json()
+    assert record["id"] == "1707.08567" and record["version"] >= 1
+    assert len(record["authors"]) > 30
+    assert client.get("/api/papers/2401.99999").status_code == 404
+    assert client.get("/api/papers/abc").status_code == 404
+
+
+def test_healthz_reports_redis_and_workers(client):
+    data = client.get("/healthz").get_json()
+    assert data["redis"] == "ok" and data["workers"] >= 1
+    assert client.get("/healthz/live").status_code == 200
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.mark.parametrize("field", ["title", "abstract", "comment", "journal_ref", "author"])
+def test_paper_text_is_escaped(client, stack, field):
+    pid = {
+        "title": "2501.00001",
+        "abstract": "2501.00002",
+        "comment": "2501.00003",
+        "journal_ref": "2501.00004",
+        "author": "2501.00005",
+    }[field]
+    paper = Paper(
+        id=pid, version=1, title="Safe", abstract="Safe", authors=(Author("A"),), source="api"
+    )
+    if field == "author":
+        paper = dataclasses.replace(paper, authors=(Author(HOSTILE, (HOSTILE,)),))
+    else:
+        paper = dataclasses.replace(paper, **{field: HOSTILE})
+    Store(stack.redis).upsert(paper)
+    body = client.get(f"/arxiv/{pid}").get_data(as_text=True)
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(" in body and "&lt;img src=x onerror=alert(1)&gt;" in body
