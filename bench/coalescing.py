@@ -1,0 +1,70 @@
+"""Coalescing: arXiv calls for 100 concurrent first visits to distinct papers.
+
+`papermirror up` runs with the arXiv interval set to 1 s and two workers; 100
+clients open 100 different papers at the same instant. The replay arXiv server
+counts the calls it receives and the smallest gap between two of them.
+
+Goals: at most 2 calls; the smallest gap never under the interval.
+Usage: python bench/coalescing.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+
+import _common
+import requests
+
+from tests.replay import ReplayServer
+from tests.stack import Mirror
+
+VISITS = 100
+INTERVAL = 1.0
+
+
+def main() -> None:
+    """Run the benchmark and print JSON."""
+    with ReplayServer() as replay, tempfile.TemporaryDirectory() as tmp:
+        known = sorted(replay.api.entries)  # real recorded papers
+        # The rest are well-formed ids arXiv would not know; they still cost a lookup.
+        ids = (known + [f"2409.{n:05d}" for n in range(1, VISITS)])[:VISITS]
+        mirror = Mirror.start(Path(tmp), replay.api_url, workers=2, web_threads=64,
+                              arxiv_min_interval=INTERVAL)
+        try:
+            barrier = threading.Barrier(VISITS)
+            statuses = Counter()
+
+            def visit(pid: str) -> None:
+                barrier.wait()
+                r = requests.get(f"{mirror.base}/arxiv/{pid}", timeout=30)
+                statuses[r.status_code] += 1
+
+            threads = [threading.Thread(target=visit, args=(i,)) for i in ids]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            mirror.stop()
+        calls = replay.requests("/api/query")
+        gap = replay.min_gap("/api/query")
+    _common.emit({
+        "benchmark": "coalescing",
+        "visits": VISITS,
+        "distinct_papers": len(set(ids)),
+        "known_to_replay": len(known),
+        "interval_s": INTERVAL,
+        "arxiv_calls": len(calls),
+        "ids_per_call": [len((c.param("id_list") or "").split(",")) for c in calls],
+        "smallest_gap_s": round(gap, 3) if gap is not None else None,
+        "page_statuses": dict(statuses),
+        "goal_max_calls": 2,
+        "met": len(calls) <= 2 and (gap is None or gap >= INTERVAL),
+    })
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""The ``papermirror`` command: ``papermirror up`` runs the whole mirror.
+
+It starts Redis (embedded, unless PAPERMIRROR_REDIS_URL names one), the RQ
+workers and the gunicorn web server as child processes, restarts a child that
+crashes, and stops them all cleanly on Ctrl-C or SIGTERM. It launches the
+server and the workers by module name, so it imports neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papermirror import embedded, keys
+from papermirror.settings import Settings
+
+log = logging.getLogger("papermirror")
+
+RESTART_LIMIT = 5  # crashes of one child within RESTART_WINDOW before giving up
+RESTART_WINDOW = 60.0
+
+
+@dataclass
+class Child:
+    """One supervised process."""
+
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+    crashes: list[float] = field(default_factory=list)
+
+    def start(self, env: dict[str, str]) -> None:
+        """Start (or restart) the process in its own session, so Ctrl-C reaches us first."""
+        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)
+        log.info("started %s (pid %d)", self.name, self.process.pid)
+
+
+def children(settings: Settings) -> list[Child]:
+    """The processes `papermirror up` runs, besides Redis."""
+    py = sys.executable
+    web = Child(
+        "web",
+        [
+            py,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{settings.host}:{settings.port}",
+            "--workers",
+            str(settings.web_workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(settings.web_threads),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
+            "server:create_app()",
+        ],
+    )
+    workers = [
+        Child(
+            f"worker-{n + 1}",
+            [
+                py,
+                "-m",
+                "rq.cli",
+                "worker",
+                "--with-scheduler",
+                "--url",
+                settings.redis_url,
+                "--logging_level",
+                settings.log_level,
+                keys.FETCH_QUEUE,
+            ],
+        )
+        for n in range(settings.workers)
+    ]
+    return [*workers, web]
+
+
+def up(settings: Settings) -> int:
+    """Run the mirror until interrupted; returns the exit code."""
+    redis_server = None
+    if not settings.redis_url:
+        redis_dir = Path(settings.data_dir) / "redis"
+        redis_server = embedded.start(redis_dir)
+        log.info("embedded Redis on %s, data in %s", redis_server.url, redis_dir)
+        settings = Settings.from_env(settings.to_env(), redis_url=redis_server.url)
+    env = {**os.environ, **settings.to_env()}
+    procs = children(settings)
+    stopping = False
+
+    def stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    try:
+        for child in procs:
+            child.start(env)
+        print(
+            f"Paper Mirror is up: http://{settings.host}:{settings.port}/  (Ctrl-C stops it)",
+            flush=True,
+        )
+        while not stopping:
+            time.sleep(0.2)
+            if redis_server and redis_server.process.poll() is not None:
+                log.error("embedded Redis exited; stopping")
+                code = 1
+                break
+            for child in procs:
+                if child.process.poll() is None or stopping:
+                    continue
+                if not _may_restart(child):
+                    log.error("%s keeps crashing; stopping", child.name)
+                    code = 1
+                    stopping = True
+                    break
+                log.warning("%s exited with %s; restarting", child.name, child.process.returncode)
+                child.start(env)
+    finally:
+        _stop_all(procs)
+        if redis_server:
+            redis_server.stop()
+        log.info("stopped")
+    return code
+
+
+def _may_restart(child: Child) -> bool:
+    now = time.monotonic()
+    child.crashes = [t for t in child.crashes if now - t < RESTART_WINDOW] + [now]
+    return len(child.crashes) <= RESTART_LIMIT
+
+
+def _stop_all(procs: list[Child], timeout: float = 15.0) -> None:
+    running = [c for c in procs if c.process and c.process.poll() is None]
+    for c in running:
+        c.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for c in running:
+        try:
+            c.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in time; killing it", c.name)
+            c.process.kill()
+            c.process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``papermirror`` console script."""
+    parser = argparse.ArgumentParser(prog="papermirror", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="run the mirror: Redis, workers and the web server")
+    p_up.add_argument("--host", help="address to bind (PAPERMIRROR_HOST)")
+    p_up.add_argument("--port", type=int, help="port to bind (PAPERMIRROR_PORT)")
+    p_up.add_argument("--workers", type=int, help="RQ workers to run (PAPERMIRROR_WORKERS)")
+    args = parser.parse_args(argv)
+    overrides = {k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None))}
+    try:
+        settings = Settings.from_env(**overrides)
+    except ValueError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
+    if args.command == "up":
+        return up(settings)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
