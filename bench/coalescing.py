@@ -25,45 +25,59 @@ VISITS = 100
 INTERVAL = 1.0
 
 
+def burst(base: str, ids: list[str]) -> Counter:
+    """Open every paper at the same instant, one client each; count the page statuses."""
+    barrier = threading.Barrier(len(ids))
+    statuses = Counter()
+
+    def visit(pid: str) -> None:
+        barrier.wait()
+        statuses[requests.get(f"{base}/arxiv/{pid}", timeout=30).status_code] += 1
+
+    threads = [threading.Thread(target=visit, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
 def main() -> None:
     """Run the benchmark and print JSON."""
     with ReplayServer() as replay, tempfile.TemporaryDirectory() as tmp:
         known = sorted(replay.api.entries)  # real recorded papers
         # The rest are well-formed ids arXiv would not know; they still cost a lookup.
-        ids = (known + [f"2409.{n:05d}" for n in range(1, VISITS)])[:VISITS]
-        mirror = Mirror.start(Path(tmp), replay.api_url, workers=2, web_threads=64,
-                              arxiv_min_interval=INTERVAL)
+        first = (known + [f"2409.{n:05d}" for n in range(1, VISITS)])[:VISITS]
+        second = [f"2410.{n:05d}" for n in range(1, VISITS + 1)]
+        mirror = Mirror.start(Path(tmp), replay.api_url, workers=2, arxiv_min_interval=INTERVAL)
+        waves = []
         try:
-            barrier = threading.Barrier(VISITS)
-            statuses = Counter()
-
-            def visit(pid: str) -> None:
-                barrier.wait()
-                r = requests.get(f"{mirror.base}/arxiv/{pid}", timeout=30)
-                statuses[r.status_code] += 1
-
-            threads = [threading.Thread(target=visit, args=(i,)) for i in ids]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            for ids in (first, second):  # the second burst starts as soon as the first ends
+                before = len(replay.requests("/api/query"))
+                statuses = burst(mirror.base, ids)
+                waves.append(
+                    {
+                        "visits": len(ids),
+                        "arxiv_calls": len(replay.requests("/api/query")) - before,
+                        "page_statuses": dict(statuses),
+                    }
+                )
         finally:
             mirror.stop()
         calls = replay.requests("/api/query")
         gap = replay.min_gap("/api/query")
-    _common.emit({
-        "benchmark": "coalescing",
-        "visits": VISITS,
-        "distinct_papers": len(set(ids)),
-        "known_to_replay": len(known),
-        "interval_s": INTERVAL,
-        "arxiv_calls": len(calls),
-        "ids_per_call": [len((c.param("id_list") or "").split(",")) for c in calls],
-        "smallest_gap_s": round(gap, 3) if gap is not None else None,
-        "page_statuses": dict(statuses),
-        "goal_max_calls": 2,
-        "met": len(calls) <= 2 and (gap is None or gap >= INTERVAL),
-    })
+    _common.emit(
+        {
+            "benchmark": "coalescing",
+            "interval_s": INTERVAL,
+            "known_to_replay": len(known),
+            "waves": waves,
+            "ids_per_call": [len((c.param("id_list") or "").split(",")) for c in calls],
+            "smallest_gap_s": round(gap, 3) if gap is not None else None,
+            "goal_max_calls_per_100_visits": 2,
+            "met": all(w["arxiv_calls"] <= 2 for w in waves) and (gap is None or gap >= INTERVAL),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,13 @@ class Settings:
     host: str = field(default="127.0.0.1", metadata={"doc": "address the web server binds"})
     port: int = field(default=8000, metadata={"doc": "port the web server binds"})
     web_workers: int = field(default=2, metadata={"doc": "gunicorn worker processes"})
-    web_threads: int = field(default=8, metadata={"doc": "threads per gunicorn worker"})
+    web_threads: int = field(
+        default=64,
+        metadata={
+            "doc": "threads per gunicorn worker; a first visit holds one while it "
+            "waits for arXiv, so this bounds how many first visits batch together"
+        },
+    )
     workers: int = field(default=2, metadata={"doc": "RQ worker processes `papermirror up` runs"})
     contact: str = field(
         default="", metadata={"doc": "your e-mail, sent to arXiv in the User-Agent (please set it)"}
@@ -84,6 +90,20 @@ class Settings:
         default=60,
         metadata={"doc": "seconds a failed fetch is reported before the next visit tries again"},
     )
+    page_cache_seconds: float = field(
+        default=1.0,
+        metadata={
+            "doc": "seconds a web process reuses a rendered paper page before it "
+            "re-reads the record from Redis (0: every request reads Redis)"
+        },
+    )
+    access_log: str = field(
+        default="",
+        metadata={
+            "doc": "where gunicorn writes its access log under `papermirror up`: "
+            "'-' for the console, a file path, or empty for none (faster)"
+        },
+    )
     mathjax_url: str = field(
         default="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
         metadata={"doc": "MathJax script that renders LaTeX in abstracts; empty: plain text"},
@@ -91,6 +111,26 @@ class Settings:
     categories: tuple[str, ...] = field(
         default=DEFAULT_CATEGORIES,
         metadata={"doc": "categories the daily job follows, comma-separated"},
+    )
+    daily_time: str = field(
+        default="00:30",
+        metadata={
+            "doc": "when the daily job fetches the followed categories, HH:MM US Eastern, "
+            "Monday to Friday (arXiv rebuilds its feeds at midnight Eastern)"
+        },
+    )
+    daily_retries: int = field(
+        default=4,
+        metadata={
+            "doc": "retries of the daily job while a feed still shows the previous day "
+            "or arXiv is unreachable"
+        },
+    )
+    daily_retry_delay: float = field(
+        default=600.0,
+        metadata={
+            "doc": "seconds before the daily job's first retry; each next one waits twice as long"
+        },
     )
     log_level: str = field(default="INFO", metadata={"doc": "log level of every process"})
 
@@ -153,3 +193,17 @@ def settings_table() -> list[tuple[str, str, str]]:
             default = ",".join(default)
         rows.append((PREFIX + f.name.upper(), str(default), f.metadata.get("doc", "")))
     return rows
+
+
+def settings_markdown() -> str:
+    """The README's settings table, as Markdown."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, default, doc in settings_table():
+        lines.append(
+            f"| `{name}` | `{default}` | {doc} |" if default else f"| `{name}` | | {doc} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(settings_markdown())

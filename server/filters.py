@@ -24,6 +24,18 @@ def arxiv_link(kind: str, paper_id: str, version: int | None = None) -> str:
     return f"{ARXIV}/{kind}/{paper_id}{f'v{version}' if version else ''}"
 
 
+# arXiv renders HTML for papers submitted from December 2023 on; older papers
+# have their HTML rendering on ar5iv (which serves the latest version only).
+ARXIV_HTML_SINCE = "2023-12"
+
+
+def html_link(paper, version: int | None = None) -> str:
+    """Where a paper's HTML rendering lives: arXiv's own, or ar5iv for older papers."""
+    if paper.published and paper.published[:7] < ARXIV_HTML_SINCE:
+        return f"https://ar5iv.labs.arxiv.org/html/{paper.id}"
+    return arxiv_link("html", paper.id, version)
+
+
 def license_name(url: str | None) -> str:
     """A short name for a licence URL ('CC BY 4.0', 'arXiv non-exclusive')."""
     if not url:
@@ -44,4 +56,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["nice_date"] = nice_date
     app.jinja_env.filters["license_name"] = license_name
     app.jinja_env.globals["arxiv_link"] = arxiv_link
+    app.jinja_env.globals["html_link"] = html_link
     app.jinja_env.globals["mathjax_url"] = app.config["SETTINGS"].mathjax_url

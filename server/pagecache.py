@@ -1,35 +1,56 @@
-"""A small in-process LRU of rendered pages, keyed by the page's ETag.
+"""A small in-process LRU of rendered paper pages, keyed by path.
 
-The ETag hashes the stored record bytes, so a changed record can never be
-served from a stale entry; a cached page costs one Redis read and a hash.
+Each entry remembers the page's ETag, which hashes the stored record bytes:
+after ``ttl`` seconds the record is read from Redis again, and the page is
+re-rendered only if its ETag changed. Within ``ttl`` a popular page costs no
+Redis round trip at all (microcaching), so a record change shows after at most
+``ttl`` seconds.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from typing import NamedTuple
+
+
+class Page(NamedTuple):
+    """A rendered page and when its record was last read."""
+
+    etag: str
+    body: bytes
+    checked: float
 
 
 class PageCache:
-    """Thread-safe LRU of ``etag -> rendered bytes``."""
+    """Thread-safe LRU of ``path -> Page``."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, ttl: float):
         self.size = size
-        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self.ttl = ttl
+        self._items: OrderedDict[str, Page] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
-        """The cached page, or None."""
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+    def fresh(self, path: str) -> Page | None:
+        """The cached page if its record was read less than ``ttl`` seconds ago."""
+        page = self.get(path)
+        if page is not None and time.monotonic() - page.checked < self.ttl:
+            return page
+        return None
 
-    def put(self, key: str, value: bytes) -> None:
+    def get(self, path: str) -> Page | None:
+        """The cached page, however old, or None."""
+        with self._lock:
+            page = self._items.get(path)
+            if page is not None:
+                self._items.move_to_end(path)
+            return page
+
+    def put(self, path: str, etag: str, body: bytes) -> None:
         """Remember a rendered page, evicting the least recently used."""
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
+            self._items[path] = Page(etag, body, time.monotonic())
+            self._items.move_to_end(path)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)

@@ -43,6 +43,9 @@ def paper_page(spec: str):
     canonical = mirror_path(refs)
     if canonical != request.path:
         return redirect(canonical, 301)
+    page = services().pages.fresh(canonical)
+    if page is not None:
+        return _page_response(page.etag, page.body)
     results = lookup(refs)
     states = {r.state for r in results}
     if states == {"found"}:
@@ -70,10 +73,16 @@ def _cached_page(results) -> Response:
         digest.update(r.blob)
     etag = digest.hexdigest()
     pages = services().pages
-    body = pages.get(etag)
+    path = request.path
+    page = pages.get(path)
+    body = page.body if page is not None and page.etag == etag else None
     if body is None:
         body = render_template("paper.html", results=results, refresh=False).encode()
-        pages.put(etag, body)
+    pages.put(path, etag, body)
+    return _page_response(etag, body)
+
+
+def _page_response(etag: str, body: bytes) -> Response:
     resp = Response(body, mimetype="text/html")
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = CACHE_CONTROL

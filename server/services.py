@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
         redis=client,
         store=Store(client),
         queue=Queue(keys.FETCH_QUEUE, connection=client),
-        pages=PageCache(512),
+        pages=PageCache(1024, settings.page_cache_seconds),
     )
 
 

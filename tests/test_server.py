@@ -56,7 +56,13 @@ def test_version_asked_for_drives_the_links(client):
     assert resp.status_code == 200
     body = resp.get_data(as_text=True)
     assert "https://arxiv.org/pdf/quant-ph/0201082v1" in body
-    assert "https://arxiv.org/html/quant-ph/0201082v1" in body
+    # arXiv has no HTML for a 2002 paper; ar5iv renders it.
+    assert "https://ar5iv.labs.arxiv.org/html/quant-ph/0201082" in body
+
+
+def test_recent_papers_link_arxiv_html(client):
+    body = client.get("/arxiv/2405.13786v1").get_data(as_text=True)
+    assert "https://arxiv.org/html/2405.13786v1" in body
 
 
 def test_affiliations_are_shown(client):
