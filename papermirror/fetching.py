@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 
 import redis
@@ -20,12 +19,15 @@ import redis
 from papermirror import keys
 from papermirror.arxiv.api import ApiClient, ArxivError
 from papermirror.arxiv.http import ArxivUnavailable
+from papermirror.locks import try_lock
 from papermirror.settings import Settings
 from papermirror.store import Store
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # ids per id_list request; the API allows more, but answers slow down
+# The drain lock frees itself this many seconds after its holder dies.
+LOCK_TTL = 15.0
 
 
 @dataclass
@@ -39,12 +41,6 @@ class DrainReport:
     skipped: bool = False  # another worker held the drain lock
 
 
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
 class Drainer:
     """Fetches every pending id, in batches, under the drain lock."""
 
@@ -53,32 +49,25 @@ class Drainer:
         self.redis = client
         self.store = Store(client)
         self.api = api
-        # Long enough for a limiter wait plus a request with its retries; renewed per batch.
-        self.lock_ttl = int(settings.arxiv_min_interval * 2 + settings.arxiv_timeout * 2 + 30)
-        self._release = client.register_script(_RELEASE)
 
     def drain(self) -> DrainReport:
         """Fetch until the pending set is empty. Raises ArxivUnavailable after recording it."""
         report = DrainReport()
-        token = uuid.uuid4().hex
         while True:
-            if not self.redis.set(keys.FETCH_LOCK, token, nx=True, ex=self.lock_ttl):
-                report.skipped = report.requests == 0
-                return report
-            try:
+            with try_lock(self.redis, keys.FETCH_LOCK, LOCK_TTL) as taken:
+                if not taken:
+                    report.skipped = report.requests == 0
+                    return report
                 if report.requests == 0 and self.settings.coalesce_window > 0:
                     time.sleep(self.settings.coalesce_window)  # let a burst of visits gather
-                self._drain_locked(report, token)
-            finally:
-                self._release(keys=[keys.FETCH_LOCK], args=[token])
+                self._drain_locked(report)
             # An id queued while we held the lock had its own job leave at once;
             # look again now that the lock is free, so it cannot be stranded.
             if not self.store.pending_count():
                 return report
 
-    def _drain_locked(self, report: DrainReport, token: str) -> None:
+    def _drain_locked(self, report: DrainReport) -> None:
         while batch := self.store.pending_batch(BATCH):
-            self.redis.set(keys.FETCH_LOCK, token, xx=True, ex=self.lock_ttl)
             try:
                 result = self.api.fetch(batch)
             except ArxivUnavailable as exc:

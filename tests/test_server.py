@@ -98,7 +98,7 @@ def test_unknown_paper_is_404_and_negatively_cached(client, stack):
 def test_not_an_id_is_a_helpful_404(client):
     resp = client.get("/arxiv/not-a-paper")
     assert resp.status_code == 404
-    assert "not an arXiv identifier" in resp.get_data(as_text=True)
+    assert "neither an arXiv identifier" in resp.get_data(as_text=True)
 
 
 def test_conditional_get_gets_304(client):

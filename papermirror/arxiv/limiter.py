@@ -21,7 +21,6 @@ Usage::
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from contextlib import contextmanager
 import redis
 
 from papermirror import keys
+from papermirror.locks import kept_alive
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +71,6 @@ end
 return {released, string.format('%.6f', nxt - now)}
 """
 
-_EXTEND = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
 
 class SlotTimeout(TimeoutError):
     """No arXiv slot could be taken within the caller's deadline."""
@@ -104,7 +97,6 @@ class ArxivLimiter:
         self.poll = float(poll)
         self._acquire = redis_client.register_script(_ACQUIRE)
         self._push = redis_client.register_script(_PUSH_AND_RELEASE)
-        self._extend = redis_client.register_script(_EXTEND)
 
     @contextmanager
     def slot(self, timeout: float | None = None) -> Iterator[None]:
@@ -117,21 +109,14 @@ class ArxivLimiter:
         """
         token = uuid.uuid4().hex
         self._take(token, timeout)
-        # The lock TTL is short so that a crashed holder frees the slot soon,
-        # but a request may legitimately outlast it: requests' timeout bounds
-        # each socket read, not the whole download, so no TTL derived from
-        # the timeout is a safe bound. A heartbeat thread extends the lock
-        # while this process is alive and inside the block instead.
-        stop = threading.Event()
-        beat = threading.Thread(
-            target=self._heartbeat, args=(token, stop), name="arxiv-slot-heartbeat", daemon=True
-        )
-        beat.start()
         try:
-            yield
+            # The lock TTL is short so that a crashed holder frees the slot soon,
+            # but a request may legitimately outlast it: requests' timeout bounds
+            # each socket read, not the whole download, so no TTL derived from
+            # the timeout is a safe bound. A heartbeat extends the lock instead.
+            with kept_alive(self.redis, keys.ARXIV_LOCK, token, self.lock_ttl):
+                yield
         finally:
-            stop.set()
-            beat.join()
             released, _ = self._push(
                 keys=[keys.ARXIV_LOCK, keys.ARXIV_NEXT], args=[self.min_interval, token]
             )
@@ -172,14 +157,3 @@ class ArxivLimiter:
                     raise SlotTimeout(f"no arXiv slot free within {timeout:.1f}s")
                 wait = min(wait, left)
             time.sleep(wait)
-
-    def _heartbeat(self, token: str, stop: threading.Event) -> None:
-        ttl_ms = max(1, int(self.lock_ttl * 1000))
-        while not stop.wait(self.lock_ttl / 3):
-            try:
-                if not self._extend(keys=[keys.ARXIV_LOCK], args=[token, ttl_ms]):
-                    log.warning("arXiv lock lost while the request was still running")
-                    return
-            except redis.RedisError as exc:
-                # Keep beating: a Redis hiccup shorter than the TTL is harmless.
-                log.warning("could not extend the arXiv lock: %s", exc)
