@@ -25,7 +25,9 @@ def wrk(url: str, connections: int, seconds: int, threads: int = 1) -> dict:
     """Run wrk against ``url``; requests/s and latency percentiles in ms."""
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     pct = {}
@@ -33,6 +35,9 @@ def wrk(url: str, connections: int, seconds: int, threads: int = 1) -> dict:
         pct[f"p{p}_ms"] = round(float(value) * _UNITS[unit], 3)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"requests_per_second": rps, **pct,
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(1) if errors else None}
+    return {
+        "requests_per_second": rps,
+        **pct,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else None,
+    }

@@ -1,9 +1,10 @@
 """The ``papermirror`` command: ``papermirror up`` runs the whole mirror.
 
 It starts Redis (embedded, unless PAPERMIRROR_REDIS_URL names one), the RQ
-workers and the gunicorn web server as child processes, restarts a child that
-crashes, and stops them all cleanly on Ctrl-C or SIGTERM. It launches the
-server and the workers by module name, so it imports neither.
+workers, RQ's cron scheduler and the gunicorn web server as child processes,
+restarts a child that crashes, and stops them all cleanly on Ctrl-C or
+SIGTERM. It launches the server and the workers by module name, so it imports
+neither. ``fetch``, ``backfill`` and ``import`` live in :mod:`papermirror.commands`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papermirror import embedded, keys
+from papermirror import commands, embedded, keys
 from papermirror.settings import Settings
 
 log = logging.getLogger("papermirror")
@@ -76,6 +77,10 @@ def children(settings: Settings) -> list[Child]:
                 "rq.cli",
                 "worker",
                 "--with-scheduler",
+                # Every minute, not RQ's default ten: requeues the job of a worker that
+                # died mid-fetch, and restarts the retry scheduler after a Redis restart.
+                "--maintenance-interval",
+                "60",
                 "--url",
                 settings.redis_url,
                 "--logging_level",
@@ -85,7 +90,22 @@ def children(settings: Settings) -> list[Child]:
         )
         for n in range(settings.workers)
     ]
-    return [*workers, web]
+    # RQ's cron enqueues the daily feed job; worker.schedule sets its clock to US Eastern.
+    scheduler = Child(
+        "scheduler",
+        [
+            py,
+            "-m",
+            "rq.cli",
+            "cron",
+            "--url",
+            settings.redis_url,
+            "--logging-level",
+            settings.log_level,
+            "worker.schedule",
+        ],
+    )
+    return [*workers, scheduler, web]
 
 
 def up(settings: Settings) -> int:
@@ -96,6 +116,8 @@ def up(settings: Settings) -> int:
         redis_server = embedded.start(redis_dir)
         log.info("embedded Redis on %s, data in %s", redis_server.url, redis_dir)
         settings = Settings.from_env(settings.to_env(), redis_url=redis_server.url)
+        # `papermirror fetch`, `backfill` and `import` find this Redis here.
+        commands.url_file(settings).write_text(redis_server.url + "\n")
     env = {**os.environ, **settings.to_env()}
     procs = children(settings)
     stopping = False
@@ -133,6 +155,7 @@ def up(settings: Settings) -> int:
     finally:
         _stop_all(procs)
         if redis_server:
+            commands.url_file(settings).unlink(missing_ok=True)
             redis_server.stop()
         log.info("stopped")
     return code
@@ -166,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--host", help="address to bind (PAPERMIRROR_HOST)")
     p_up.add_argument("--port", type=int, help="port to bind (PAPERMIRROR_PORT)")
     p_up.add_argument("--workers", type=int, help="RQ workers to run (PAPERMIRROR_WORKERS)")
+    commands.add_parsers(sub)
     args = parser.parse_args(argv)
     overrides = {k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None))}
     try:
@@ -175,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
     if args.command == "up":
         return up(settings)
-    return 2
+    return commands.run(args, settings)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from papermirror.records import Author, Paper, Version
 
 DICT_PATH = Path(__file__).with_name("records.zdict")
 FORMAT_ZSTD_DICT = 1
-LEVEL = 9
+# Level 3 compresses ~7x faster than 9 for ~5% more bytes: bulk imports need the speed.
+LEVEL = 3
 
 _local = threading.local()
 _dict: zstandard.ZstdCompressionDict | None = None
@@ -27,7 +28,9 @@ _dict: zstandard.ZstdCompressionDict | None = None
 def _zstd_dict() -> zstandard.ZstdCompressionDict:
     global _dict
     if _dict is None:
-        _dict = zstandard.ZstdCompressionDict(DICT_PATH.read_bytes())
+        d = zstandard.ZstdCompressionDict(DICT_PATH.read_bytes())
+        d.precompute_compress(level=LEVEL)
+        _dict = d
     return _dict
 
 
@@ -37,7 +40,7 @@ def _coders():
     if coders is None:
         d = _zstd_dict()
         coders = (
-            zstandard.ZstdCompressor(level=LEVEL, dict_data=d, write_content_size=True),
+            zstandard.ZstdCompressor(dict_data=d, write_content_size=True),
             zstandard.ZstdDecompressor(dict_data=d),
         )
         _local.coders = coders
@@ -106,7 +109,12 @@ def deserialize(data: bytes) -> Paper:
 
 def encode(p: Paper) -> bytes:
     """The blob stored in Redis for one record."""
-    return bytes((FORMAT_ZSTD_DICT,)) + _coders()[0].compress(serialize(p))
+    return encode_serialized(serialize(p))
+
+
+def encode_serialized(serialized: bytes) -> bytes:
+    """The blob for a record already in :func:`serialize`'s form (the import's fast path)."""
+    return bytes((FORMAT_ZSTD_DICT,)) + _coders()[0].compress(serialized)
 
 
 def decode(blob: bytes) -> Paper:

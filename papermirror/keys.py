@@ -38,3 +38,22 @@ FETCH_QUEUE = "papermirror"
 
 # Held by the one worker draining PENDING (see papermirror.fetching).
 FETCH_LOCK = f"{PREFIX}fetch:lock"
+
+
+# Daily listings (see papermirror.listings). A category's listing of one
+# announcement day is one string, "id:n1,id:c2,...", in feed order.
+def listing(category: str, date: str) -> str:
+    """The papers announced in ``category`` on ``date`` (YYYY-MM-DD), with type and version."""
+    return f"{PREFIX}l:{category}:{date}"
+
+
+def listing_dates(term: str) -> str:
+    """Sorted set of the days that have a listing for a category or an archive (score YYYYMMDD)."""
+    return f"{PREFIX}ld:{term}"
+
+
+# Hash: followed category or archive -> JSON outcome of its last feed fetch.
+FEED_STATUS = f"{PREFIX}feeds"
+# List of recent fetch outcomes, newest first, capped at FEED_LOG_LENGTH.
+FEED_LOG = f"{PREFIX}feeds:log"
+FEED_LOG_LENGTH = 500

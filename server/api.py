@@ -35,7 +35,9 @@ def paper(paper_id: str):
     if result.state == "missing":
         return jsonify(error=f"arXiv has no paper {ref.id}"), 404
     if result.state == "failed":
-        return jsonify(error="arXiv could not be reached", detail=result.error), 503, {
-            "Retry-After": "30"
-        }
+        return (
+            jsonify(error="arXiv could not be reached", detail=result.error),
+            503,
+            {"Retry-After": "30"},
+        )
     return jsonify(status="fetching", id=ref.id), 202

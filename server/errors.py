@@ -29,11 +29,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(redis.RedisError)
     def storage_down(exc):
         log.error("Redis error on %s: %s", request.path, exc)
-        return _respond(503, "Storage unavailable",
-                        "The mirror's database is not answering. Please try again shortly.")
+        return _respond(
+            503,
+            "Storage unavailable",
+            "The mirror's database is not answering. Please try again shortly.",
+        )
 
     @app.errorhandler(Exception)
     def unexpected(exc):
         log.exception("unhandled error on %s", request.path)
-        return _respond(500, "Something went wrong",
-                        "The mirror hit an unexpected error. It has been logged.")
+        return _respond(
+            500, "Something went wrong", "The mirror hit an unexpected error. It has been logged."
+        )

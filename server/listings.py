@@ -1,10 +1,222 @@
-"""Category listings (/arxiv/cs.AI): to be built by the daily-feeds work."""
+"""Category listings: ``/arxiv/<spec>`` (HTML), ``/arxiv/<spec>/feed`` (Atom), ``/api/listings``.
+
+A spec is a category (``cs.AI``), an archive (``cs``), a union (``cs.AI,cs.CL``
+or ``cs.AI+cs.CL``) and exclusions (``-cs.CV``), in any case; the page shows
+its latest announcement day, or ``?date=YYYY-MM-DD``. Rendered pages are
+cached by an ETag over the day's stored listings and records, so a day of
+``cs`` (~700 papers) is decoded and rendered once per change.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date as Date
+from datetime import datetime, time
+from urllib.parse import quote
 
-def listing_page(spec: str):
-    """The listing for a category spec, or a clear 404."""
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+
+from papermirror import codec
+from papermirror.categories import Spec, category_name, parse_spec
+from papermirror.daily import EASTERN
+from papermirror.listings import Entry, Listings, combine, counts, decode_listing, expand, select
+from papermirror.records import Paper, to_dict
+from server.pagecache import PageCache
+from server.services import services
+
+bp = Blueprint("listings", __name__)
+
+PAGE_VERSION = "1"  # bump when the templates change, so ETags change with them
+FEED_SUFFIX = "/feed"
+CACHE_CONTROL = "public, max-age=300"
+SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
+
+
+@dataclass
+class Day:
+    """One spec's listing of one announcement day, as the views need it."""
+
+    spec: Spec
+    date: str | None
+    previous: str | None = None
+    next: str | None = None
+    entries: list[Entry] = field(default_factory=list)
+    blobs: list[bytes | None] = field(default_factory=list)
+    etag: str = ""
+
+    def papers(self) -> list[tuple[Entry, Paper]]:
+        """The entries with their records, excluded categories dropped."""
+        records = [codec.decode(b) if b else None for b in self.blobs]
+        return select(self.spec, self.entries, records)
+
+
+def load_day(spec: Spec, day: str | None) -> Day:
+    """Read a day (the latest when ``day`` is None) with one round trip per kind of data."""
+    svc = services()
+    listings = Listings(svc.redis)
+    day = day or listings.latest(spec)
+    if day is None:
+        return Day(spec, None)
+    previous, following = listings.neighbours(spec, day)
+    raw = listings.raw_day(spec, day)
+    categories = expand(spec.include)
+    entries = combine({c: decode_listing(r) for c, r in zip(categories, raw, strict=True)})
+    blobs = svc.store.get_blobs([e.id for e in entries])
+    digest = hashlib.blake2b(f"{PAGE_VERSION}|{spec.canonical}|{day}".encode(), digest_size=16)
+    digest.update(f"|{previous}|{following}".encode())
+    for part in (*raw, *blobs):
+        digest.update(b"|" + (part or b""))
+    return Day(spec, day, previous, following, entries, blobs, digest.hexdigest())
+
+
+def listing_page(text: str):
+    """``/arxiv/<spec>`` and ``/arxiv/<spec>/feed``: the listing, or a clear 404."""
     from server.papers import not_found
 
-    return not_found(f"“{spec}” is not an arXiv identifier.")
+    feed = text.endswith(FEED_SUFFIX)
+    spec_text = text.removesuffix(FEED_SUFFIX) if feed else text
+    spec = parse_spec(spec_text)
+    if spec is None:
+        return not_found(
+            f"“{text[:200]}” is neither an arXiv identifier nor a category "
+            "(such as cs.AI, cs, or cs.AI,cs.CL)."
+        )
+    if spec_text != spec.canonical:
+        target = "/arxiv/" + quote(spec.canonical, safe=",+-.") + (FEED_SUFFIX if feed else "")
+        query = request.query_string.decode()
+        return redirect(target + (f"?{query}" if query else ""), 301)
+    day, error = _requested_day()
+    if error:
+        return not_found(error)
+    if feed:
+        return _cached("feed", spec, day, _render_feed, "application/atom+xml")
+    return _cached("html", spec, day, _render_html, "text/html")
+
+
+@bp.get("/arxiv")
+def choose():
+    """The home page's category chooser: ``?cat=cs.AI&cat=cs.CL`` or ``?spec=...``."""
+    terms = [t for t in request.args.getlist("cat") if t.strip()]
+    text = request.args.get("spec", "").strip() or ",".join(terms)
+    spec = parse_spec(text) if text else None
+    if spec is None:
+        return redirect("/", 302)
+    return redirect("/arxiv/" + quote(spec.canonical, safe=",+-."), 302)
+
+
+@bp.get("/api/listings/<path:text>")
+def api_listing(text: str):
+    """``{"date", "spec", "previous", "next", "counts", "papers": [...]}`` for a day."""
+    spec = parse_spec(text)
+    if spec is None:
+        return jsonify(error=f"not a category spec: {text[:200]}"), 404
+    day, error = _requested_day()
+    if error:
+        return jsonify(error=error), 404
+    loaded = load_day(spec, day)
+    if _missing(loaded, day):
+        return jsonify(error=f"no listing for {spec.canonical} on {day or 'any day'}"), 404
+    selected = loaded.papers()
+    return jsonify(
+        date=loaded.date,
+        spec=spec.canonical,
+        previous=loaded.previous,
+        next=loaded.next,
+        counts=counts(e for e, _ in selected),
+        papers=[
+            to_dict(p) | {"version": e.version, "announce_type": e.announce_type}
+            for e, p in selected
+        ],
+    )
+
+
+def _requested_day() -> tuple[str | None, str | None]:
+    text = request.args.get("date", "").strip()
+    if not text:
+        return None, None
+    try:
+        return Date.fromisoformat(text).isoformat(), None
+    except ValueError:
+        return None, f"“{text[:40]}” is not a date (YYYY-MM-DD)."
+
+
+def _cache() -> PageCache:
+    cache = current_app.extensions.get("papermirror_listings")
+    if cache is None:
+        # Listing pages are large (up to ~1 MB for a day of cs): keep few.
+        ttl = services().settings.page_cache_seconds
+        cache = current_app.extensions["papermirror_listings"] = PageCache(8, ttl)
+    return cache
+
+
+def _cached(kind: str, spec: Spec, day: str | None, render, mimetype: str) -> Response:
+    key = f"{kind}|{spec.canonical}|{day}"
+    page = _cache().fresh(key)
+    if page is None:
+        loaded = load_day(spec, day)
+        page = _cache().get(key)
+        if page is None or page.etag != loaded.etag:
+            body, status = render(loaded, day)
+            if status != 200:
+                return Response(body, status=status, mimetype=mimetype)
+            _cache().put(key, loaded.etag, body)
+        else:
+            _cache().put(key, page.etag, page.body)
+        page = _cache().get(key)
+    resp = Response(page.body, mimetype=mimetype)
+    resp.set_etag(page.etag)
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    return resp.make_conditional(request)
+
+
+def _title(spec: Spec) -> str:
+    names = [f"{t} ({category_name(t)})" for t in spec.include]
+    return ", ".join(names) + "".join(f", without {t}" for t in spec.exclude)
+
+
+def _missing(loaded: Day, day: str | None) -> bool:
+    if loaded.date is None:
+        return True
+    return bool(day) and not Listings(services().redis).has_day(loaded.spec, day)
+
+
+def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
+    svc = services()
+    missing = _missing(loaded, day)
+    papers = [] if missing else loaded.papers()
+    sections = {s: [(e, p) for e, p in papers if e.section == s] for s in SECTION_TITLES}
+    followed = set(expand(svc.settings.categories))
+    unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
+    html = render_template(
+        "listing.html",
+        spec=loaded.spec,
+        title=_title(loaded.spec),
+        day=loaded.date,
+        weekday=Date.fromisoformat(loaded.date).strftime("%A, %-d %B %Y") if loaded.date else "",
+        missing=missing,
+        previous=loaded.previous,
+        next=loaded.next,
+        sections=sections,
+        section_titles=SECTION_TITLES,
+        unfollowed=unfollowed,
+        total=len(papers),
+    )
+    return html.encode(), 404 if missing else 200
+
+
+def _render_feed(loaded: Day, day: str | None) -> tuple[bytes, int]:
+    missing = _missing(loaded, day)
+    updated = "1970-01-01T00:00:00Z"
+    if loaded.date:
+        # The day's announcement, dated as arXiv dates its feed: midnight Eastern.
+        updated = datetime.combine(Date.fromisoformat(loaded.date), time(0), EASTERN).isoformat()
+    xml = render_template(
+        "listing_feed.xml",
+        spec=loaded.spec,
+        title=_title(loaded.spec),
+        day=loaded.date,
+        updated=updated,
+        papers=[] if missing else loaded.papers(),
+    )
+    return xml.encode(), 404 if missing else 200

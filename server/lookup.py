@@ -80,8 +80,11 @@ def lookup(refs: Sequence[PaperRef], wait: float | None = None) -> list[Lookup]:
     else:
         results = _classify(refs, svc.store.status(ids))
     todo = [r.ref.id for r in results if r.state == "fetching"]
-    stale = [r for r in results if r.state == "found" and r.ref.version
-             and r.ref.version > r.paper.version]
+    stale = [
+        r
+        for r in results
+        if r.state == "found" and r.ref.version and r.ref.version > r.paper.version
+    ]
     if todo or stale:
         # A version newer than the stored one means our record is out of date.
         request_fetch(todo + [r.ref.id for r in stale])

@@ -117,12 +117,23 @@ class Mirror:
         """
         port = embedded.free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERMIRROR_")}
-        values = {"port": port, "data_dir": data_dir, "arxiv_api_url": api_url,
-                  "arxiv_min_interval": 0.2, "contact": "tests@papermirror.invalid",
-                  "mathjax_url": "", **settings}
+        values = {
+            "port": port,
+            "data_dir": data_dir,
+            "arxiv_api_url": api_url,
+            "arxiv_min_interval": 0.2,
+            "contact": "tests@papermirror.invalid",
+            "mathjax_url": "",
+            **settings,
+        }
         env.update({f"PAPERMIRROR_{k.upper()}": str(v) for k, v in values.items()})
-        proc = subprocess.Popen([sys.executable, "-m", "papermirror.cli", "up"], cwd=ROOT,
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "papermirror.cli", "up"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         mirror = cls(f"http://127.0.0.1:{port}", proc, Path(data_dir))
         deadline = time.monotonic() + timeout
         while not mirror.answers():

@@ -24,8 +24,12 @@ def test_url_to_page_restart_and_clean_stop(tmp_path, replay):
     data_dir = tmp_path / "data"
     mirror = Mirror.start(data_dir, replay.api_url, workers=2)
     try:
-        resp = requests.get(mirror.base + "/go", allow_redirects=False, timeout=10,
-                            params={"url": "https://arxiv.org/abs/hep-ex/0406020v1"})
+        resp = requests.get(
+            mirror.base + "/go",
+            allow_redirects=False,
+            timeout=10,
+            params={"url": "https://arxiv.org/abs/hep-ex/0406020v1"},
+        )
         assert (resp.status_code, resp.headers["Location"]) == (302, "/arxiv/hep-ex/0406020v1")
         page = open_page(mirror.base, resp.headers["Location"])
         assert page.status_code == 200

@@ -1,0 +1,154 @@
+"""The ``papermirror`` subcommands besides ``up``: ``fetch``, ``backfill`` and ``import``.
+
+Each needs the mirror's Redis: ``PAPERMIRROR_REDIS_URL`` when set, else the
+embedded Redis a running ``papermirror up`` announced in the data dir, else an
+embedded Redis started on the data dir for the command's duration.
+
+``fetch`` runs the daily feed job through RQ, which this package must not
+import: it hands over to ``python -m worker.cli fetch`` as a child process,
+the way ``up`` starts the workers by module name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import redis
+
+from papermirror import embedded
+from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
+from papermirror.arxiv.limiter import ArxivLimiter
+from papermirror.history import HarvestError, harvest, import_snapshot
+from papermirror.settings import Settings
+
+log = logging.getLogger("papermirror")
+
+
+def url_file(settings: Settings) -> Path:
+    """Where ``papermirror up`` writes the URL of its embedded Redis."""
+    return Path(settings.data_dir) / "redis" / "url"
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[str]:
+    """The URL of the mirror's Redis for the duration of a command (see module docstring)."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    path = url_file(settings)
+    if path.is_file():
+        url = path.read_text().strip()
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+            yield url
+            return
+        except redis.RedisError:
+            log.info("the Redis named in %s does not answer; starting one", path)
+    server = embedded.start(Path(settings.data_dir) / "redis")
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Declare the subcommands on the ``papermirror`` parser."""
+    p = sub.add_parser("fetch", help="fetch the daily feeds now and wait for the job")
+    p.add_argument(
+        "categories",
+        nargs="*",
+        metavar="CATEGORY",
+        help="categories or archives (default: PAPERMIRROR_CATEGORIES)",
+    )
+    p = sub.add_parser("backfill", help="harvest a date range of papers over OAI-PMH")
+    p.add_argument("--from", dest="start", required=True, type=_day, metavar="YYYY-MM-DD")
+    p.add_argument("--until", required=True, type=_day, metavar="YYYY-MM-DD")
+    p.add_argument("--set", dest="set_spec", help="OAI-PMH set, e.g. cs or physics:hep-th")
+    p.add_argument(
+        "--format",
+        dest="prefix",
+        default="arXivRaw",
+        choices=("arXivRaw", "arXiv"),
+        help="metadata format (arXivRaw has every version; default)",
+    )
+    p = sub.add_parser("import", help="load the arXiv metadata snapshot (JSON lines)")
+    p.add_argument("file", help="the snapshot, plain or .gz/.bz2/.xz/.zst")
+    p.add_argument("--jobs", type=int, default=None, help="parser processes (default: CPUs)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one of these subcommands; returns the exit code."""
+    with connect(settings) as url:
+        settings = Settings.from_env(settings.to_env(), redis_url=url)
+        if args.command == "fetch":
+            return fetch(settings, args.categories)
+        client = redis.Redis.from_url(url)
+        if args.command == "backfill":
+            return backfill(settings, client, args)
+        return import_file(client, args.file, args.jobs)
+
+
+def fetch(settings: Settings, categories: list[str]) -> int:
+    """Run the daily feed job now through RQ and wait for it (see worker.cli)."""
+    env = {**os.environ, **settings.to_env()}
+    argv = [sys.executable, "-m", "worker.cli", "fetch", *categories]
+    return subprocess.run(argv, env=env, check=False).returncode
+
+
+def backfill(settings: Settings, client: redis.Redis, args: argparse.Namespace) -> int:
+    """Harvest ``--from``..``--until`` over OAI-PMH into the store."""
+    if args.start > args.until:
+        print("--from must not be after --until", file=sys.stderr)
+        return 2
+    session = PoliteSession(settings, ArxivLimiter(client, settings.arxiv_min_interval))
+    try:
+        report = harvest(
+            client,
+            session,
+            settings.arxiv_oai_url,
+            args.start,
+            args.until,
+            set_spec=args.set_spec,
+            prefix=args.prefix,
+            progress=sys.stderr.isatty(),
+        )
+    except (HarvestError, ArxivUnavailable) as exc:
+        print(f"backfill failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        session.close()
+    print(
+        f"harvested {report.papers} papers in {report.pages} pages"
+        f" ({len(report.deleted)} deleted records skipped)"
+    )
+    return 0
+
+
+def import_file(client: redis.Redis, path: str, jobs: int | None) -> int:
+    """Import a snapshot file into the store."""
+    if not os.path.isfile(path):
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    report = import_snapshot(client, path, workers=jobs, progress=sys.stderr.isatty())
+    rate = report.papers / report.seconds if report.seconds else 0.0
+    print(
+        f"imported {report.papers} papers in {report.seconds:.1f}s ({rate:,.0f}/s): "
+        f"{report.added} new, {report.updated} merged, {report.unchanged} unchanged, "
+        f"{report.bad} unreadable lines"
+    )
+    return 0
+
+
+def _day(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None

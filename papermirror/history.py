@@ -1,0 +1,397 @@
+"""History: an OAI-PMH harvest of a date range, and an import of the arXiv metadata snapshot.
+
+Both only add papers: a record already stored is merged by the store's rules
+(:func:`papermirror.records.merge`), so an older version never replaces a
+newer one, and running either twice changes nothing.
+
+The snapshot import is built for millions of lines: worker processes parse and
+encode blocks of lines, and this process writes each block with one Lua call
+that sets every key not stored yet (``SET NX``). Only keys that already exist
+take the careful path: compare bytes, then merge under WATCH.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import logging
+import lzma
+import multiprocessing
+import os
+import time
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+import orjson
+import redis
+import zstandard
+
+from papermirror import codec, keys
+from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
+from papermirror.feeds import paper_ref, split_authors, tex_to_unicode
+from papermirror.oai import OaiPage, clean_abstract, parse_oai, rfc2822_to_iso
+from papermirror.store import Store
+
+log = logging.getLogger(__name__)
+
+BLOCK_SIZE = 1 << 20  # bytes of snapshot lines per worker task (~600 papers)
+FLOW_CONTROL_ROUNDS = 5  # times a harvest waits out arXiv's 503s on one page
+
+# Set every key that is not stored yet; return the (1-based) positions of those that were.
+_SET_NEW = """
+local existed = {}
+for i = 1, #KEYS do
+  if not redis.call('SET', KEYS[i], ARGV[i], 'NX') then existed[#existed + 1] = i end
+end
+return existed
+"""
+
+
+@dataclass
+class ImportReport:
+    """What a snapshot import did."""
+
+    lines: int = 0
+    bad: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+
+    @property
+    def papers(self) -> int:
+        """Records read from the file."""
+        return self.added + self.updated + self.unchanged
+
+
+@dataclass
+class HarvestReport:
+    """What an OAI-PMH harvest did."""
+
+    pages: int = 0
+    papers: int = 0
+    deleted: list[str] = field(default_factory=list)
+    complete_list_size: int | None = None
+
+
+class HarvestError(Exception):
+    """arXiv's OAI-PMH interface refused the harvest (bad set, bad token...)."""
+
+
+# --- snapshot import --------------------------------------------------------------------------
+
+
+def open_counted(path: str | os.PathLike) -> tuple[IO[bytes], IO[bytes]]:
+    """(decompressed stream, raw file) for a plain, .gz, .bz2, .xz or .zst file.
+
+    The raw file's position tells how far the import got, for the progress bar.
+    """
+    raw = open(path, "rb")  # closed by the caller, with the stream
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix == ".gz":
+        return gzip.GzipFile(fileobj=raw), raw
+    if suffix == ".bz2":
+        return bz2.BZ2File(raw), raw
+    if suffix == ".xz":
+        return lzma.LZMAFile(raw), raw
+    if suffix == ".zst":
+        # Files made with `zstd --long` need the large window.
+        dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
+        return dctx.stream_reader(raw, read_across_frames=True), raw
+    return raw, raw
+
+
+def read_blocks(stream: IO[bytes], size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Chunks of whole lines, about ``size`` bytes each."""
+    rest = b""
+    while chunk := stream.read(size):
+        chunk = rest + chunk
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            rest = chunk
+            continue
+        rest = chunk[cut:]
+        yield chunk[:cut]
+    if rest.strip():
+        yield rest
+
+
+def snapshot_row(r: dict) -> list | None:
+    """``codec.serialize``'s row for one snapshot record, without building a Paper.
+
+    The import's hot path: the same result as
+    ``codec.serialize(snapshot.parse_snapshot_line(line))`` (the tests hold them
+    equal), without the objects. Raises what the reference raises on odd values.
+    """
+    paper_id, title = r.get("id"), r.get("title")
+    if not isinstance(paper_id, str) or not isinstance(title, str):
+        return None
+    ref = paper_ref(paper_id)
+    if ref is None:
+        return None
+    versions = []
+    for v in r.get("versions") or ():
+        number = v.get("version", "").lstrip("v")
+        if number.isdigit():
+            versions.append([int(number), rfc2822_to_iso(v.get("created")), None])
+    versions.sort(key=lambda v: v[0])
+    parsed = r.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        authors = _parsed_authors(parsed)
+    else:
+        found = split_authors(r.get("authors") or "", and_separates=True)
+        authors = [[a.name, list(a.affiliations)] if a.affiliations else a.name for a in found]
+    return [
+        ref.id,
+        versions[-1][0] if versions else ref.version or 1,
+        " ".join(title.split()),
+        authors,
+        clean_abstract(r.get("abstract")),
+        (r.get("categories") or "").split(),
+        versions[0][1] if versions else None,
+        versions[-1][1] if versions else None,
+        versions,
+        _clean(r.get("comments")),
+        _clean(r.get("journal-ref")),
+        _clean(r.get("doi")),
+        _clean(r.get("license")),
+        "snapshot",
+    ]
+
+
+def _parsed_authors(parsed: list) -> list:
+    # [keyname, forenames, suffix, affiliation...], shown "Forenames Keyname Suffix".
+    out = []
+    for entry in parsed:
+        if len(entry) == 3 and not entry[2] and _plain(entry[0]) and _plain(entry[1]):
+            # The common case, kept cheap: two real names, no suffix, no affiliation.
+            name = " ".join(f"{entry[1]} {entry[0]}".split())
+            out.append(tex_to_unicode(name) if "\\" in name else name)
+            continue
+        keyname, forenames, suffix = (list(entry[:3]) + ["", "", ""])[:3]
+        name = " ".join(" ".join(p.split()) for p in (forenames, keyname, suffix) if p)
+        if not name:
+            continue
+        if "\\" in name:
+            name = tex_to_unicode(name)
+        affiliations = [a for a in entry[3:] if isinstance(a, str) and a]
+        out.append([name, affiliations] if affiliations else name)
+    return out
+
+
+def _plain(part) -> bool:
+    return type(part) is str and part != "" and not part.isspace()
+
+
+def _clean(value) -> str | None:
+    return " ".join(value.split()) or None if isinstance(value, str) else None
+
+
+def encode_line(line: bytes) -> tuple[str, bytes] | None:
+    """(id, blob) for one snapshot line; None for a blank or malformed one."""
+    try:
+        record = orjson.loads(line)
+        row = snapshot_row(record) if isinstance(record, dict) else None
+        if row is None:
+            return None
+        # orjson refuses what UTF-8 cannot hold (lone surrogates) and huge numbers.
+        return row[0], codec.encode_serialized(orjson.dumps(row))
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        return None
+
+
+def encode_block(block: bytes) -> tuple[list[str], list[bytes], int, int]:
+    """(ids, blobs, lines, bad lines) for a block of snapshot lines. Runs in worker processes."""
+    ids, blobs, lines, bad = [], [], 0, 0
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        lines += 1
+        encoded = encode_line(line)
+        if encoded is None:
+            bad += 1
+            continue
+        ids.append(encoded[0])
+        blobs.append(encoded[1])
+    return ids, blobs, lines, bad
+
+
+class SnapshotWriter:
+    """Writes encoded blocks into Redis: new keys in one Lua call, existing ones merged."""
+
+    def __init__(self, client: redis.Redis):
+        self.redis = client
+        self.store = Store(client)
+        self._set_new = client.register_script(_SET_NEW)
+
+    def write(self, ids: list[str], blobs: list[bytes], report: ImportReport) -> None:
+        """Store one block's records and count what happened to them."""
+        if not ids:
+            return
+        names = [keys.paper(i) for i in ids]
+        existed = self._set_new(keys=names, args=blobs)
+        report.added += len(ids) - len(existed)
+        if not existed:
+            return
+        # Rare on a first import, the rule on a re-run: identical bytes need
+        # nothing; anything else goes through the store's merge, which never
+        # lets an older version replace a newer one.
+        positions = [i - 1 for i in existed]
+        old = self.redis.mget([names[i] for i in positions])
+        changed = [
+            codec.decode(blobs[i]) for i, o in zip(positions, old, strict=True) if o != blobs[i]
+        ]
+        report.unchanged += len(positions) - len(changed)
+        if changed:
+            self.store.upsert_many(changed)
+            report.updated += len(changed)
+
+
+def import_snapshot(
+    client: redis.Redis,
+    path: str | os.PathLike,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    block_size: int = BLOCK_SIZE,
+) -> ImportReport:
+    """Load a snapshot file (plain or compressed) into the store; safe to re-run.
+
+    ``workers`` parsing processes (default: one per CPU; 0 parses in this
+    process). ``progress`` shows a progress bar on stderr.
+    """
+    if workers is None:
+        workers = os.cpu_count() or 1
+    report = ImportReport()
+    started = time.perf_counter()
+    # Start the pool before any thread exists (the progress bar's, Redis's).
+    pool = _pool(workers) if workers > 0 else None
+    writer = SnapshotWriter(client)
+    stream, raw = open_counted(path)
+    bar = _bar(os.path.getsize(path), "B", progress, unit_scale=True)
+    try:
+        for ids, blobs, lines, bad in _encoded(pool, read_blocks(stream, block_size), workers):
+            report.lines += lines
+            report.bad += bad
+            writer.write(ids, blobs, report)
+            if bar is not None:
+                bar.update(raw.tell() - bar.n)
+                bar.set_postfix(papers=report.papers, refresh=False)
+    finally:
+        if pool is not None:
+            pool.terminate()
+        stream.close()
+        raw.close()
+        if bar is not None:
+            bar.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _pool(workers: int):
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return context.Pool(workers)
+
+
+def _encoded(pool, blocks: Iterator[bytes], workers: int):
+    if pool is None:
+        yield from map(encode_block, blocks)
+        return
+    # A bounded window of blocks in flight: Pool.imap would read the whole
+    # file ahead into memory.
+    window: deque = deque()
+    for block in blocks:
+        window.append(pool.apply_async(encode_block, (block,)))
+        if len(window) >= 2 * workers + 1:
+            yield window.popleft().get()
+    while window:
+        yield window.popleft().get()
+
+
+def _bar(total: int | None, unit: str, enabled: bool, **options):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, dynamic_ncols=True, **options)
+
+
+# --- OAI-PMH harvest --------------------------------------------------------------------------
+
+
+def harvest(
+    client: redis.Redis,
+    session: PoliteSession,
+    base_url: str,
+    start: str,
+    until: str,
+    *,
+    set_spec: str | None = None,
+    prefix: str = "arXivRaw",
+    progress: bool = False,
+) -> HarvestReport:
+    """Harvest ``ListRecords`` from ``start`` to ``until`` (YYYY-MM-DD) into the store.
+
+    Follows resumption tokens; every request goes through the session's
+    global limiter, and 503 "Retry after" answers hold back every process.
+    Raises :class:`HarvestError` on an OAI error other than an empty window,
+    and ArxivUnavailable when arXiv stays unreachable.
+    """
+    store = Store(client)
+    report = HarvestReport()
+    params = {"verb": "ListRecords", "metadataPrefix": prefix, "from": start, "until": until}
+    if set_spec:
+        params["set"] = set_spec
+    bar = None
+    try:
+        while True:
+            page = _oai_page(session, base_url, params)
+            report.pages += 1
+            if page.failed:
+                raise HarvestError(f"OAI-PMH error {page.error[0]}: {page.error[1]}")
+            if page.papers:
+                store.upsert_many(page.papers)
+                report.papers += len(page.papers)
+            report.deleted += page.deleted
+            if page.complete_list_size is not None:
+                report.complete_list_size = page.complete_list_size
+            if progress and bar is None:
+                bar = _bar(report.complete_list_size, "rec", True)
+            if bar is not None:
+                bar.update(len(page.papers) + len(page.deleted))
+            if not page.resumption_token:
+                return report
+            params = {"verb": "ListRecords", "resumptionToken": page.resumption_token}
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _oai_page(session: PoliteSession, url: str, params: dict[str, str]) -> OaiPage:
+    pages: list[OaiPage] = []
+
+    def check(response) -> str | None:
+        # An unreadable page (cut short) is retried like a network failure.
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        try:
+            pages.append(parse_oai(response.content))
+        except ET.ParseError as exc:
+            return f"unreadable OAI-PMH page: {exc}"
+        return None
+
+    for round_ in range(1, FLOW_CONTROL_ROUNDS + 1):
+        try:
+            session.polite_get(url, params=params, check=check)
+            return pages[-1]
+        except ArxivUnavailable as exc:
+            # polite_get has already pushed every process's next request past
+            # arXiv's Retry-After; a harvest is worth waiting for.
+            if round_ == FLOW_CONTROL_ROUNDS:
+                raise
+            log.warning("OAI-PMH page not served yet (%s); waiting, round %d", exc, round_)
+    raise AssertionError("unreachable")
