@@ -1,0 +1,253 @@
+"""docker-compose.yml, the Dockerfile and .env.example: valid, consistent, and complete."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from papermirror import keys
+from papermirror.settings import Settings, settings_table
+from tests import compose
+from tests.compose import COMPOSE_FILE, ENV_EXAMPLE, ROOT
+
+APP_SERVICES = ("web", "worker", "scheduler")
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    """docker-compose.yml as data, not interpolated."""
+    return compose.load()
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, compose.Service]:
+    """The services as Compose runs them with no .env at all: every default."""
+    return compose.project({})
+
+
+def test_compose_file_follows_the_compose_specification():
+    if importlib.util.find_spec("check_jsonschema") is None:
+        if os.environ.get("CI"):
+            pytest.fail("check-jsonschema is a test dependency; CI must have it")
+        pytest.skip("check-jsonschema is not installed")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(COMPOSE_FILE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_compose_accepts_the_file():
+    docker = shutil.which("docker")
+    if (
+        not docker
+        or subprocess.run(
+            [docker, "compose", "version"], capture_output=True, timeout=30
+        ).returncode
+        != 0
+    ):
+        pytest.skip("no `docker compose` plugin here (its `config` needs no engine)")
+    result = subprocess.run(
+        [docker, "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ("${A}", {"A": "1"}, "1"),
+        ("$A/x", {"A": "1"}, "1/x"),
+        ("${A:-d}", {}, "d"),
+        ("${A:-d}", {"A": ""}, "d"),
+        ("${A-d}", {"A": ""}, ""),
+        ("${A:+r}", {"A": "1"}, "r"),
+        ("${A:+r}", {"A": ""}, ""),
+        ("${A:-${B:-x}}:8000", {}, "x:8000"),
+        ("$$A", {"A": "1"}, "$A"),
+        ("${MISSING}", {}, ""),
+    ],
+)
+def test_interpolation_follows_compose(text, env, expected):
+    assert compose.interpolate(text, env) == expected
+
+
+def test_required_variable_must_be_set():
+    with pytest.raises(compose.InterpolationError, match="set it"):
+        compose.interpolate("${A:?set it}", {"A": ""})
+
+
+def test_the_four_services(spec):
+    assert set(spec["services"]) == {"redis", *APP_SERVICES}
+    assert set(spec["volumes"]) == {"redis-data"}
+
+
+def test_redis_is_official_persistent_healthy_and_private(spec, services):
+    redis = spec["services"]["redis"]
+    assert redis["image"].startswith("redis:")
+    assert services["redis"].argv == ["redis-server", "--appendonly", "yes"]
+    # The official image keeps its data in /data, its working directory.
+    assert "redis-data:/data" in redis["volumes"]
+    assert services["redis"].healthcheck == ["redis-cli", "ping"]
+    assert "ports" not in redis, "Redis must not be published on the host"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_share_image_settings_and_wait_for_redis(spec, services, name):
+    svc = spec["services"][name]
+    assert (svc["build"], svc["image"]) == (".", "papermirror:local")
+    assert {"path": ".env", "required": False} in svc["env_file"]
+    assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert svc["restart"] == "unless-stopped"
+    assert services[name].env["PAPERMIRROR_REDIS_URL"] == "redis://redis:6379/0"
+    # A .env setting reaches every service, through env_file.
+    assert (
+        compose.project({"PAPERMIRROR_CONTACT": "me@lab.org"})[name].env["PAPERMIRROR_CONTACT"]
+        == "me@lab.org"
+    )
+
+
+def test_web_serves_the_app_factory_with_a_health_check(spec, services):
+    web = services["web"]
+    assert web.argv[0] == "gunicorn" and web.argv[-1] == "server:create_app()"
+    assert web.argv[web.argv.index("--bind") + 1] == "0.0.0.0:8000"
+    assert "http://127.0.0.1:8000/healthz'" in web.healthcheck[-1]
+    assert web.healthcheck[0] == "python"  # the slim image has no curl
+    assert spec["services"]["web"]["ports"] == [
+        "${PAPERMIRROR_PUBLISH_ADDRESS:-0.0.0.0}:${PAPERMIRROR_PUBLISH_PORT:-8000}:8000"
+    ]
+    published = compose.project({"PAPERMIRROR_PUBLISH_PORT": "9090"})
+    assert (
+        compose.interpolate(
+            spec["services"]["web"]["ports"][0], {"PAPERMIRROR_PUBLISH_PORT": "9090"}
+        )
+        == "0.0.0.0:9090:8000"
+    )
+    assert published["web"].argv == web.argv
+    settings = Settings.from_env({})
+    assert web.argv[web.argv.index("--workers") + 1] == str(settings.web_workers)
+    assert web.argv[web.argv.index("--threads") + 1] == str(settings.web_threads)
+
+
+def test_workers_scale_and_share_the_fetch_queue(spec, services):
+    worker = spec["services"]["worker"]
+    assert "container_name" not in worker and "ports" not in worker, "would block --scale"
+    argv = services["worker"].argv
+    assert argv[:2] == ["rq", "worker"] and argv[-1] == keys.FETCH_QUEUE
+    assert "--with-scheduler" in argv  # runs the delayed retries of failed fetches
+    assert argv[argv.index("--url") + 1] == services["worker"].env["PAPERMIRROR_REDIS_URL"]
+    assert services["worker"].replicas == Settings.from_env({}).workers
+    assert compose.project({"PAPERMIRROR_WORKERS": "4"})["worker"].replicas == 4
+
+
+def test_scheduler_runs_rq_cron_on_the_schedule_module(services):
+    argv = services["scheduler"].argv
+    assert argv[:2] == ["rq", "cron"]
+    assert argv[argv.index("--url") + 1] == services["scheduler"].env["PAPERMIRROR_REDIS_URL"]
+    module = argv[-1]
+    assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), f"{module} not found"
+
+
+def _options(argv: list[str]) -> dict[str, str | None]:
+    """``--flag value`` pairs (a flag followed by another flag has None), and the positionals."""
+    opts, i = {}, 0
+    while i < len(argv):
+        if argv[i].startswith("--"):
+            has_value = i + 1 < len(argv) and not argv[i + 1].startswith("--")
+            opts[argv[i]] = argv[i + 1] if has_value else None
+            i += 2 if has_value else 1
+        else:
+            opts.setdefault("", []).append(argv[i])
+            i += 1
+    return opts
+
+
+def test_compose_runs_what_papermirror_up_runs(services):
+    """Each compose command is `papermirror up`'s for that process, but for container needs."""
+    from papermirror.cli import children
+
+    settings = Settings.from_env({}, redis_url="redis://redis:6379/0")
+    up = {c.name.split("-")[0]: c.argv for c in children(settings)}
+    web = _options(up["web"][up["web"].index("gunicorn") + 1 :])
+    compose_web = _options(services["web"].argv[1:])
+    for flag in set(web) - {"--bind", "--access-logfile"}:
+        assert compose_web.get(flag) == web[flag], flag
+    for name in ("worker", "scheduler"):
+        if name in up:  # launched as `python -m rq.cli ...`; the image has the `rq` script
+            assert services[name].argv[1:] == up[name][up[name].index("rq.cli") + 1 :]
+
+
+def test_env_example_is_generated_from_settings():
+    assert ENV_EXAMPLE.read_text() == compose.render_env_example(), (
+        ".env.example is stale: python -m tests.compose > .env.example"
+    )
+
+
+def test_env_example_documents_every_setting_and_compose_variable():
+    text = ENV_EXAMPLE.read_text()
+    for name, _, doc in settings_table():
+        assert f"{name}=" in text and doc in text, name
+    for name in compose.variables():
+        assert f"{name}=" in text, f"docker-compose.yml reads {name}; .env.example must say so"
+
+
+def test_compose_defaults_are_the_settings_defaults():
+    table = {name: default for name, default, _ in settings_table()}
+    for name, default in compose.variable_defaults().items():
+        if name in table and name != "PAPERMIRROR_REDIS_URL":
+            assert default == table[name], name
+
+
+def test_dockerfile_is_slim_non_root_cache_friendly_and_serves_gunicorn(services):
+    rows = compose.dockerfile_instructions()
+    words = [w for w, _ in rows]
+    assert rows[0] == ("FROM", "python:3.11-slim")
+    users = [args for w, args in rows if w == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    copies = [i for i, (w, _) in enumerate(rows) if w == "COPY"]
+    deps = next(i for i, (w, args) in enumerate(rows) if w == "RUN" and "-r " in args)
+    # Dependencies install from pyproject.toml alone, before any source is copied.
+    assert rows[copies[0]][1] == "pyproject.toml ./" and copies[0] < deps < copies[1]
+    assert not any("apt-get" in args for w, args in rows if w == "RUN"), "no build tools"
+    assert words.count("CMD") == 1
+    # The image serves what the compose web service runs, with every default.
+    assert json.loads(dict(rows)["CMD"]) == services["web"].argv
+
+
+def test_dockerfile_ships_the_extension_the_server_zips():
+    from server.extension import RUNTIME_ENTRIES
+
+    rows = compose.dockerfile_instructions()
+    assert ("COPY", "extension ./extension") in rows
+    assert any(w == "RUN" and "--editable ." in args for w, args in rows)
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    for entry in RUNTIME_ENTRIES:
+        assert f"extension/{entry}" not in ignored and f"extension/{entry}/" not in ignored
+
+
+def test_dockerignore_keeps_the_context_small():
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert rules[0] == "*", "ignore everything, then allow what the image needs"
+    for needed in ("pyproject.toml", "README.md", "papermirror/", "server/", "worker/"):
+        assert f"!{needed}" in rules
+    assert "extension/node_modules/" in rules
