@@ -53,6 +53,9 @@ class Drainer:
     def drain(self) -> DrainReport:
         """Fetch until the pending set is empty. Raises ArxivUnavailable after recording it."""
         report = DrainReport()
+        # From now on a new first visit must enqueue another job: this one may
+        # already have read the pending set when that visit's id arrives.
+        self.redis.delete(keys.FETCH_QUEUED)
         while True:
             with try_lock(self.redis, keys.FETCH_LOCK, LOCK_TTL) as taken:
                 if not taken:

@@ -38,6 +38,8 @@ FETCH_QUEUE = "papermirror"
 
 # Held by the one worker draining PENDING (see papermirror.fetching).
 FETCH_LOCK = f"{PREFIX}fetch:lock"
+# Set while a drain job waits in the queue, so a burst of first visits enqueues one job.
+FETCH_QUEUED = f"{PREFIX}fetch:queued"
 
 
 # Daily listings (see papermirror.listings). A category's listing of one

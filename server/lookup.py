@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from rq import Retry
 
-from papermirror import codec
+from papermirror import codec, keys
 from papermirror.ids import PaperRef
 from papermirror.records import Paper
 from server.services import services
@@ -24,6 +24,8 @@ DRAIN_JOB = "worker.jobs.drain_pending"
 POLL = 0.05
 # A pending id older than this has probably lost its job (a worker died): enqueue again.
 STALE_PENDING = 30.0
+# If the queued job was lost before it started, the next first visit enqueues anew.
+QUEUED_TTL = 60
 
 
 @dataclass
@@ -58,15 +60,17 @@ def enqueue_drain() -> None:
 
 
 def request_fetch(ids: Sequence[str]) -> None:
-    """Queue ids for the batched fetcher, enqueueing a drain job when needed."""
-    store = services().store
-    added = store.add_pending(ids)
-    if not added:
-        since = store.pending_since(ids)
-        now = time.time()
-        if not any(s is not None and now - s > STALE_PENDING for s in since):
-            return
-    enqueue_drain()
+    """Queue ids for the batched fetcher, enqueueing a drain job when none is waiting."""
+    svc = services()
+    if svc.store.add_pending(ids):
+        # One queued job drains a whole burst; it clears the flag when it starts.
+        if svc.redis.set(keys.FETCH_QUEUED, 1, nx=True, ex=QUEUED_TTL):
+            enqueue_drain()
+        return
+    since = svc.store.pending_since(ids)
+    now = time.time()
+    if any(s is not None and now - s > STALE_PENDING for s in since):
+        enqueue_drain()
 
 
 def lookup(refs: Sequence[PaperRef], wait: float | None = None) -> list[Lookup]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from rq import Queue
 
+from papermirror import keys
 from papermirror.records import Author, Paper
 from papermirror.store import Store
 from server import create_app
+from tests.stack import stack_settings
 
 ACK = "Thank you to arXiv for use of its open access interoperability."
 
@@ -207,3 +210,13 @@ def test_paper_text_is_escaped(client, stack, field):
     body = client.get(f"/arxiv/{pid}").get_data(as_text=True)
     assert "<script>alert" not in body and "<img src=x" not in body
     assert "&lt;script&gt;alert(" in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_a_burst_of_first_visits_enqueues_one_job(redis_url, redis_client):
+    # No worker here: the queue shows exactly what the visits asked for.
+    app = create_app(stack_settings(redis_url, "http://127.0.0.1:9/api", fetch_wait=0))
+    client = app.test_client()
+    for n in range(1, 21):
+        assert client.get(f"/arxiv/2403.{n:05d}").status_code == 202
+    assert Queue(keys.FETCH_QUEUE, connection=redis_client).count == 1
+    assert Store(redis_client).pending_count() == 20
