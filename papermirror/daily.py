@@ -43,11 +43,9 @@ EASTERN = ZoneInfo("America/New_York")
 # arXiv serves long multi-archive queries (all 20 archives fit in one); stay
 # well under the 2,000 characters that proxies commonly accept.
 MAX_URL = 1800
-UPSERT_BATCH = 500
+UPSERT_BATCH = 500  # papers per WATCH transaction: small enough to rarely conflict
 # The scheduled run's own time to finish before a catch-up counts it as missed.
-CATCH_UP_GRACE = timedelta(
-    minutes=15
-)  # papers per WATCH transaction: small enough to rarely conflict
+CATCH_UP_GRACE = timedelta(minutes=15)
 
 
 @dataclass

@@ -15,21 +15,20 @@ from datetime import date as Date
 from datetime import datetime, time
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
 from papermirror import codec
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
 from papermirror.listings import Entry, Listings, combine, counts, decode_listing, expand, select
 from papermirror.records import Paper, to_dict
-from server.pagecache import PageCache
+from server.pagecache import conditional_response
 from server.services import services
 
 bp = Blueprint("listings", __name__)
 
 PAGE_VERSION = "1"  # bump when the templates change, so ETags change with them
 FEED_SUFFIX = "/feed"
-CACHE_CONTROL = "public, max-age=300"
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
 
 
@@ -141,33 +140,22 @@ def _requested_day() -> tuple[str | None, str | None]:
         return None, f"“{text[:40]}” is not a date (YYYY-MM-DD)."
 
 
-def _cache() -> PageCache:
-    cache = current_app.extensions.get("papermirror_listings")
-    if cache is None:
-        # Listing pages are large (up to ~1 MB for a day of cs): keep few.
-        ttl = services().settings.page_cache_seconds
-        cache = current_app.extensions["papermirror_listings"] = PageCache(8, ttl)
-    return cache
-
-
 def _cached(kind: str, spec: Spec, day: str | None, render, mimetype: str) -> Response:
+    cache = services().listing_pages
     key = f"{kind}|{spec.canonical}|{day}"
-    page = _cache().fresh(key)
+    page = cache.fresh(key)
     if page is None:
         loaded = load_day(spec, day)
-        page = _cache().get(key)
-        if page is None or page.etag != loaded.etag:
+        old = cache.get(key)
+        if old is not None and old.etag == loaded.etag:
+            body = old.body
+        else:
             body, status = render(loaded, day)
             if status != 200:
                 return Response(body, status=status, mimetype=mimetype)
-            _cache().put(key, loaded.etag, body)
-        else:
-            _cache().put(key, page.etag, page.body)
-        page = _cache().get(key)
-    resp = Response(page.body, mimetype=mimetype)
-    resp.set_etag(page.etag)
-    resp.headers["Cache-Control"] = CACHE_CONTROL
-    return resp.make_conditional(request)
+        cache.put(key, loaded.etag, body)
+        page = cache.get(key)
+    return conditional_response(page.body, page.etag, mimetype)
 
 
 def _title(spec: Spec) -> str:

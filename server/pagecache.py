@@ -14,6 +14,10 @@ import time
 from collections import OrderedDict
 from typing import NamedTuple
 
+from flask import Response, request
+
+CACHE_CONTROL = "public, max-age=300"
+
 
 class Page(NamedTuple):
     """A rendered page and when its record was last read."""
@@ -54,3 +58,11 @@ class PageCache:
             self._items.move_to_end(path)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+
+def conditional_response(body: bytes, etag: str, mimetype: str = "text/html") -> Response:
+    """A cacheable page: ETag and Cache-Control, and 304 when the client's copy matches."""
+    resp = Response(body, mimetype=mimetype)
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    return resp.make_conditional(request)

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
 from server.lookup import lookup
+from server.pagecache import conditional_response
 from server.services import services
 
 bp = Blueprint("papers", __name__)
@@ -15,7 +16,6 @@ prefix_bp = Blueprint("prefix", __name__)
 
 MAX_IDS = 50  # papers on one page; more is surely a mistake, and each may cost a fetch
 PAGE_VERSION = "1"  # bump when templates change, so ETags change with them
-CACHE_CONTROL = "public, max-age=300"
 
 
 def parse_id_list(spec: str) -> list[PaperRef] | None:
@@ -45,7 +45,7 @@ def paper_page(spec: str):
         return redirect(canonical, 301)
     page = services().pages.fresh(canonical)
     if page is not None:
-        return _page_response(page.etag, page.body)
+        return conditional_response(page.body, page.etag)
     results = lookup(refs)
     states = {r.state for r in results}
     if states == {"found"}:
@@ -79,14 +79,7 @@ def _cached_page(results) -> Response:
     if body is None:
         body = render_template("paper.html", results=results, refresh=False).encode()
     pages.put(path, etag, body)
-    return _page_response(etag, body)
-
-
-def _page_response(etag: str, body: bytes) -> Response:
-    resp = Response(body, mimetype="text/html")
-    resp.set_etag(etag)
-    resp.headers["Cache-Control"] = CACHE_CONTROL
-    return resp.make_conditional(request)
+    return conditional_response(body, etag)
 
 
 def listing_or_404(spec: str):

@@ -23,6 +23,7 @@ class Services:
     store: Store
     queue: Queue
     pages: PageCache
+    listing_pages: PageCache
 
 
 def init_app(app: Flask) -> None:
@@ -40,6 +41,8 @@ def init_app(app: Flask) -> None:
         store=Store(client),
         queue=Queue(keys.FETCH_QUEUE, connection=client),
         pages=PageCache(1024, settings.page_cache_seconds),
+        # Listing pages are large (up to ~1 MB for a day of cs): keep few.
+        listing_pages=PageCache(8, settings.page_cache_seconds),
     )
 
 
