@@ -18,6 +18,11 @@ def missing(paper_id: str) -> str:
     return f"{PREFIX}miss:{paper_id}"
 
 
+def refresh(paper_id: str) -> str:
+    """Set while a refresh of this paper for a newer version is under way (expires)."""
+    return f"{PREFIX}refr:{paper_id}"
+
+
 def fetch_error(paper_id: str) -> str:
     """The reason the last fetch of this id failed (expires, see Settings.error_ttl)."""
     return f"{PREFIX}ferr:{paper_id}"

@@ -26,6 +26,10 @@ def init_app(app: Flask) -> None:
             return _respond(404, "Not found", "There is no page at this address.")
         return _respond(exc.code or 500, exc.name, exc.description or exc.name)
 
+    @app.errorhandler(UnicodeDecodeError)
+    def undecodable(exc):
+        return _respond(400, "Bad request", "The address holds bytes that are not valid UTF-8.")
+
     @app.errorhandler(redis.RedisError)
     def storage_down(exc):
         log.error("Redis error on %s: %s", request.path, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import Flask
@@ -51,10 +52,25 @@ def license_name(url: str | None) -> str:
     return url
 
 
+def web_url(value: str | None) -> bool:
+    """Whether a stored value may become a link: http(s) only, never javascript: and the like."""
+    return bool(value) and value.lower().startswith(("https://", "http://"))
+
+
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: str | None) -> str:
+    """Text without the control characters XML 1.0 forbids (escaping cannot express them)."""
+    return _XML_FORBIDDEN.sub("", value or "")
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["nice_date"] = nice_date
     app.jinja_env.filters["license_name"] = license_name
+    app.jinja_env.filters["xml_text"] = xml_text
+    app.jinja_env.tests["web_url"] = web_url
     app.jinja_env.globals["arxiv_link"] = arxiv_link
     app.jinja_env.globals["html_link"] = html_link
     app.jinja_env.globals["mathjax_url"] = app.config["SETTINGS"].mathjax_url

@@ -62,7 +62,10 @@ def load_day(spec: Spec, day: str | None) -> Day:
     categories = expand(spec.include)
     entries = combine({c: decode_listing(r) for c, r in zip(categories, raw, strict=True)})
     blobs = svc.store.get_blobs([e.id for e in entries])
-    digest = hashlib.blake2b(f"{PAGE_VERSION}|{spec.canonical}|{day}".encode(), digest_size=16)
+    # Feeds hold absolute links built from the request's host: it is part of the ETag.
+    digest = hashlib.blake2b(
+        f"{PAGE_VERSION}|{request.url_root}|{spec.canonical}|{day}".encode(), digest_size=16
+    )
     digest.update(f"|{previous}|{following}".encode())
     for part in (*raw, *blobs):
         digest.update(b"|" + (part or b""))
@@ -73,6 +76,7 @@ def listing_page(text: str):
     """``/arxiv/<spec>`` and ``/arxiv/<spec>/feed``: the listing, or a clear 404."""
     from server.papers import not_found
 
+    text = text.rstrip("/")
     feed = text.endswith(FEED_SUFFIX)
     spec_text = text.removesuffix(FEED_SUFFIX) if feed else text
     spec = parse_spec(spec_text)
@@ -142,7 +146,7 @@ def _requested_day() -> tuple[str | None, str | None]:
 
 def _cached(kind: str, spec: Spec, day: str | None, render, mimetype: str) -> Response:
     cache = services().listing_pages
-    key = f"{kind}|{spec.canonical}|{day}"
+    key = f"{kind}|{request.url_root}|{spec.canonical}|{day}"
     page = cache.fresh(key)
     if page is None:
         loaded = load_day(spec, day)
@@ -154,7 +158,7 @@ def _cached(kind: str, spec: Spec, day: str | None, render, mimetype: str) -> Re
             if status != 200:
                 return Response(body, status=status, mimetype=mimetype)
         cache.put(key, loaded.etag, body)
-        page = cache.get(key)
+        return conditional_response(body, loaded.etag, mimetype)
     return conditional_response(page.body, page.etag, mimetype)
 
 

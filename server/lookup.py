@@ -26,6 +26,8 @@ POLL = 0.05
 STALE_PENDING = 30.0
 # If the queued job was lost before it started, the next first visit enqueues anew.
 QUEUED_TTL = 60
+# Seconds between two refreshes of a paper asked for in a version newer than stored.
+REFRESH_TTL = 600
 
 
 @dataclass
@@ -84,14 +86,18 @@ def lookup(refs: Sequence[PaperRef], wait: float | None = None) -> list[Lookup]:
     else:
         results = _classify(refs, svc.store.status(ids))
     todo = [r.ref.id for r in results if r.state == "fetching"]
+    # A version newer than the stored one means our record may be out of date; ask
+    # arXiv again at most once per REFRESH_TTL, since the version may not exist at all.
     stale = [
-        r
+        r.ref.id
         for r in results
-        if r.state == "found" and r.ref.version and r.ref.version > r.paper.version
+        if r.state == "found"
+        and r.ref.version
+        and r.ref.version > r.paper.version
+        and svc.redis.set(keys.refresh(r.ref.id), 1, nx=True, ex=REFRESH_TTL)
     ]
     if todo or stale:
-        # A version newer than the stored one means our record is out of date.
-        request_fetch(todo + [r.ref.id for r in stale])
+        request_fetch(todo + stale)
     deadline = time.monotonic() + wait
     while todo and time.monotonic() < deadline:
         time.sleep(POLL)

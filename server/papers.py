@@ -43,7 +43,7 @@ def paper_page(spec: str):
     canonical = mirror_path(refs)
     if canonical != request.path:
         return redirect(canonical, 301)
-    page = services().pages.fresh(canonical)
+    page = services().pages.fresh(request.url_root + canonical)
     if page is not None:
         return conditional_response(page.body, page.etag)
     results = lookup(refs)
@@ -67,13 +67,14 @@ def paper_page(spec: str):
 
 
 def _cached_page(results) -> Response:
-    digest = hashlib.blake2b(PAGE_VERSION.encode(), digest_size=16)
+    # The page holds absolute links built from the request's host: key on it too.
+    digest = hashlib.blake2b(f"{PAGE_VERSION}|{request.url_root}".encode(), digest_size=16)
     for r in results:
         digest.update(f"|{r.ref.id}|{r.ref.version}|".encode())
         digest.update(r.blob)
     etag = digest.hexdigest()
     pages = services().pages
-    path = request.path
+    path = request.url_root + request.path
     page = pages.get(path)
     body = page.body if page is not None and page.etag == etag else None
     if body is None:

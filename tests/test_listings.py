@@ -7,6 +7,7 @@ under test.
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -23,6 +24,8 @@ from papermirror.listings import (
     encode_listing,
     expand,
 )
+from papermirror.records import Paper
+from papermirror.store import Store
 from tests.replay import load_fixture
 from tests.stack import stack_settings
 
@@ -211,3 +214,25 @@ def test_home_page_shows_the_fetch_status(loaded):
     assert "Daily listings" in html and 'href="/arxiv/cs"' in html
     assert DAY in html and "status-ok" in html
     assert 'name="cat" value="cs.AI"' in html
+
+
+def test_feed_stays_well_formed_xml_with_control_characters(loaded, redis_url, redis_client):
+    api = loaded.get("/api/listings/cs.AI").get_json()
+    first = api["papers"][0]
+    newer = Paper(
+        id=first["id"],
+        version=first["version"] + 1,
+        title="Bad\x0cti\x00tle",
+        abstract="a\x1bb",
+        source="api",
+    )
+    Store(redis_client).upsert(newer)
+    time.sleep(1.1)  # past the page cache's TTL
+    feed = loaded.get("/arxiv/cs.AI/feed")
+    titles = [t.text for t in ET.fromstring(feed.data).iter("{http://www.w3.org/2005/Atom}title")]
+    assert "Badtitle" in titles
+
+
+def test_trailing_slashes_reach_the_listing(loaded):
+    assert loaded.get("/arxiv/cs.AI/").status_code == 200
+    assert loaded.get("/arxiv/cs.AI/feed/").mimetype == "application/atom+xml"

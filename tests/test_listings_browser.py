@@ -30,7 +30,12 @@ const { chromium } = require("playwright-core");
                                           args: ["--no-sandbox"] });
   const page = await browser.newPage();
   const url = process.env.PAGE_URL;
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
+  // A stars value left in another shape (null here) must not break the page.
+  await page.evaluate(() => localStorage.setItem("papermirror.stars", "null"));
+  await page.reload();
   const count = () => page.locator("article.entry:not([hidden])").count();
   const out = { total: await count() };
   await page.fill("#keywords", "language model");
@@ -48,6 +53,7 @@ const { chromium } = require("playwright-core");
   out.starredShown = await count();
   out.storage = await page.evaluate(() => ({ ...localStorage }));
   await page.locator("details.entry-abstract").first().evaluate((d) => { d.open = true; });
+  out.errors = errors;
   console.log(JSON.stringify(out));
   await browser.close();
 })().catch((e) => { console.error(e); process.exit(1); });
@@ -91,6 +97,7 @@ def test_highlight_filter_and_stars(loaded, tmp_path):  # noqa: F811
     assert out["matching"] == len(wanted)
     assert out["keywordsAfterReload"] == "language model"
     assert out["matchingAfterReload"] == len(wanted)
+    assert out["errors"] == []
     assert out["starredShown"] == 1
     stars = json.loads(out["storage"]["papermirror.stars"])
     assert list(stars) == [out["starredId"]]

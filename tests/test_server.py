@@ -11,7 +11,7 @@ from papermirror import keys
 from papermirror.records import Author, Paper
 from papermirror.store import Store
 from server import create_app
-from tests.stack import stack_settings
+from tests.stack import ROOT, stack_settings
 
 ACK = "Thank you to arXiv for use of its open access interoperability."
 
@@ -220,3 +220,44 @@ def test_a_burst_of_first_visits_enqueues_one_job(redis_url, redis_client):
         assert client.get(f"/arxiv/2403.{n:05d}").status_code == 202
     assert Queue(keys.FETCH_QUEUE, connection=redis_client).count == 1
     assert Store(redis_client).pending_count() == 20
+
+
+def test_licence_links_only_to_web_urls(client, stack):
+    Store(stack.redis).upsert(
+        Paper(id="2501.00010", version=1, title="L", license="javascript:alert(1)", source="api")
+    )
+    body = client.get("/arxiv/2501.00010").get_data(as_text=True)
+    assert 'href="javascript:' not in body and "javascript:alert(1)" in body
+
+
+def test_cached_pages_do_not_carry_another_hosts_links(client):
+    client.get("/arxiv/2104.12255", headers={"Host": "evil.example"})
+    body = client.get("/arxiv/2104.12255", headers={"Host": "mirror.example"}).get_data(
+        as_text=True
+    )
+    assert "evil.example" not in body and "http://mirror.example/arxiv/2104.12255" in body
+
+
+def test_undecodable_query_is_a_400(client):
+    for path in ("/go", "/api/resolve", "/arxiv/cs.AI", "/https://arxiv.org/abs"):
+        # Raw non-UTF-8 bytes on the wire reach WSGI as latin-1 text.
+        resp = client.get(path, environ_overrides={"QUERY_STRING": "url=\xff&date=\xe9"})
+        assert resp.status_code == 400, path
+
+
+def test_a_version_newer_than_stored_is_refreshed_once(redis_url, redis_client):
+    Store(redis_client).upsert(Paper(id="2501.00011", version=1, title="V", source="api"))
+    app = create_app(stack_settings(redis_url, "http://127.0.0.1:9/api", fetch_wait=0))
+    client = app.test_client()
+    for _ in range(3):
+        resp = client.get("/arxiv/2501.00011v99")
+        assert resp.status_code == 200 and "Version 99 is newer" in resp.get_data(as_text=True)
+    assert Queue(keys.FETCH_QUEUE, connection=redis_client).count == 1
+
+
+@pytest.mark.parametrize("script", ["mathjax-config.js", "listing.js"])
+def test_mathjax_runs_with_its_safe_extension(script):
+    # Abstracts are author-written TeX: \href{javascript:…} and \style must not take effect.
+    # (MathJax itself is loaded from a CDN, so no browser test can run it offline.)
+    text = (ROOT / "server" / "static" / script).read_text()
+    assert 'loader: { load: ["ui/safe"] }' in text

@@ -44,7 +44,11 @@
     return true;
   }
 
-  function stars() { return store.get(STARS, {}); }
+  function stars() {
+    const value = store.get(STARS, {});
+    // Anything but a plain object (an old format, a hand edit) starts afresh.
+    return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+  }
 
   function apply() {
     const keywords = parseKeywords(keywordsBox.value);
@@ -89,6 +93,7 @@
     if (!mathjax) {
       mathjax = new Promise((resolve) => {
         window.MathJax = {
+          loader: { load: ["ui/safe"] },  // no javascript: links or styles from abstracts
           tex: { inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]] },
           startup: { typeset: false, ready: () => { window.MathJax.startup.defaultReady(); resolve(); } },
         };

@@ -5,5 +5,5 @@ document.addEventListener("click", (event) => {
   navigator.clipboard.writeText(button.dataset.copy).then(() => {
     button.textContent = "Copied";
     setTimeout(() => { button.textContent = "Copy"; }, 1500);
-  });
+  }).catch(() => { button.textContent = "Copy failed"; });
 });
