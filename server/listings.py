@@ -102,9 +102,16 @@ def choose():
     """The home page's category chooser: ``?cat=cs.AI&cat=cs.CL`` or ``?spec=...``."""
     terms = [t for t in request.args.getlist("cat") if t.strip()]
     text = request.args.get("spec", "").strip() or ",".join(terms)
-    spec = parse_spec(text) if text else None
-    if spec is None:
+    if not text:
         return redirect("/", 302)
+    spec = parse_spec(text)
+    if spec is None:
+        from server.papers import not_found
+
+        return not_found(
+            "That choice is not a category spec this mirror can show (unknown names, "
+            "or too many at once: an archive such as “cs” covers all of its categories)."
+        )
     return redirect("/arxiv/" + quote(spec.canonical, safe=",+-."), 302)
 
 

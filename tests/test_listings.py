@@ -236,3 +236,8 @@ def test_feed_stays_well_formed_xml_with_control_characters(loaded, redis_url, r
 def test_trailing_slashes_reach_the_listing(loaded):
     assert loaded.get("/arxiv/cs.AI/").status_code == 200
     assert loaded.get("/arxiv/cs.AI/feed/").mimetype == "application/atom+xml"
+
+
+def test_chooser_explains_a_choice_it_cannot_show(loaded):
+    resp = loaded.get("/arxiv?cat=nope.XX")
+    assert resp.status_code == 404 and "not a category spec" in resp.get_data(as_text=True)
