@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--workers", type=int, help="RQ workers to run (PAPERMIRROR_WORKERS)")
     commands.add_parsers(sub)
     args = parser.parse_args(argv)
-    overrides = {k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None))}
+    overrides = {
+        k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None)) is not None
+    }
     try:
         settings = Settings.from_env(**overrides)
     except ValueError as exc:

@@ -48,10 +48,13 @@ def connect(settings: Settings) -> Iterator[str]:
         url = path.read_text().strip()
         try:
             redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-            yield url
-            return
         except redis.RedisError:
             log.info("the Redis named in %s does not answer; starting one", path)
+        else:
+            # Outside the try: the command's own Redis errors must not look like a
+            # dead server, or a second Redis would start on the live data dir.
+            yield url
+            return
     server = embedded.start(Path(settings.data_dir) / "redis")
     try:
         yield server.url

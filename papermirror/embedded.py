@@ -97,17 +97,20 @@ def start(
         args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with code {process.returncode}") from None
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("redis-server did not start in time") from None
-            time.sleep(0.02)
+    with redis.Redis.from_url(url) as client:
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"redis-server exited with code {process.returncode}"
+                    ) from None
+                if time.monotonic() > deadline:
+                    process.kill()
+                    process.wait()
+                    raise RuntimeError("redis-server did not start in time") from None
+                time.sleep(0.02)
     return EmbeddedRedis(process=process, url=url, data_dir=data_dir)

@@ -375,7 +375,10 @@ def _oai_page(session: PoliteSession, url: str, params: dict[str, str]) -> OaiPa
     pages: list[OaiPage] = []
 
     def check(response) -> str | None:
-        # An unreadable page (cut short) is retried like a network failure.
+        # An unreadable page (cut short) is retried like a network failure; a
+        # client error (bad set, bad date) would fail the same way every time.
+        if 400 <= response.status_code < 500 and response.status_code != 429:
+            raise HarvestError(f"arXiv OAI-PMH answered HTTP {response.status_code}")
         if response.status_code != 200:
             return f"HTTP {response.status_code}"
         try:
@@ -390,8 +393,9 @@ def _oai_page(session: PoliteSession, url: str, params: dict[str, str]) -> OaiPa
             return pages[-1]
         except ArxivUnavailable as exc:
             # polite_get has already pushed every process's next request past
-            # arXiv's Retry-After; a harvest is worth waiting for.
-            if round_ == FLOW_CONTROL_ROUNDS:
+            # arXiv's Retry-After; a harvest is worth waiting for. Without one,
+            # arXiv is simply unreachable: polite_get's own retries were enough.
+            if round_ == FLOW_CONTROL_ROUNDS or exc.retry_after is None:
                 raise
             log.warning("OAI-PMH page not served yet (%s); waiting, round %d", exc, round_)
     raise AssertionError("unreachable")

@@ -79,8 +79,8 @@ def merge(old: Paper | None, new: Paper) -> Paper:
 
     The newer version's metadata wins; an older version never replaces a newer
     one. Fields the winner lacks are filled from the other record, and the
-    version lists are united, so merging is idempotent and order-insensitive
-    for the same version.
+    version lists are united. Merging is idempotent; between two equally rich
+    records of the same version, the incoming one wins.
     """
     if old is None:
         return replace(new, versions=_versions_union((), new.versions))

@@ -141,7 +141,9 @@ class Settings:
         values = {}
         for f in dataclasses.fields(cls):
             raw = environ.get(PREFIX + f.name.upper())
-            if raw is not None and raw != "":
+            # An empty value means "empty" for text and lists (MATHJAX_URL= turns
+            # MathJax off); a number cannot be empty, so there it means the default.
+            if raw is not None and (raw != "" or f.type == "str" or f.type.startswith("tuple")):
                 values[f.name] = _parse(f.type, raw, f.name)
         values.update(overrides)
         return cls(**values)

@@ -243,3 +243,25 @@ def test_unreachable_host_fails_quickly(redis_client):
 def test_parse_retry_after(value, expected):
     now = email.utils.parsedate_to_datetime("Wed, 21 Oct 2015 07:27:30 GMT").timestamp()
     assert parse_retry_after(value, now=now) == expected
+
+
+def test_two_versions_of_one_paper_in_an_answer_keep_the_newest(redis_client, server, fixtures_dir):
+    # The real 1111.2011v2 entry, and the same entry relabelled v1, in one answer
+    # (an id_list may name a paper in two versions); v1 comes last.
+    body = (fixtures_dir / "api2016_idlist_single_1111.2011v2_doi_journalref.xml").read_text()
+    start, end = body.index("<entry>"), body.index("</entry>") + len("</entry>")
+    v1 = body[start:end].replace("1111.2011v2", "1111.2011v1")
+    server.route("/two/query", (body[:end] + v1 + body[end:]).encode())
+    client = make_client(redis_client, server.url + "/two/query")
+    found = client.fetch(["1111.2011", "1111.2011v1"]).found
+    assert found["1111.2011"].version == 2
+
+
+def test_a_long_retry_after_is_honoured_in_full(redis_client, server):
+    server.inject("status", count=1, status=503, retry_after=7200, path="/api/query")
+    client = make_client(redis_client, server.api_url)
+    with pytest.raises(ArxivUnavailable) as failed:
+        client.session.polite_get(server.api_url, params={"id_list": "2104.12255"})
+    assert failed.value.retry_after == 7200
+    # Every process now waits the whole two hours before asking arXiv again.
+    assert client.session.limiter.defer(0) > 7190

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 import redis
 import requests
 from rq.cron import CronScheduler
 
+from papermirror import embedded
 from papermirror.cli import children
-from papermirror.commands import url_file
+from papermirror.commands import connect, url_file
 from papermirror.settings import Settings
 from papermirror.store import Store
 from tests.stack import ROOT, Mirror
@@ -132,3 +134,17 @@ def test_up_schedules_and_fetch_uses_its_workers(tmp_path, replay):
     finally:
         assert mirror.stop() == 0
     assert not url_file(Settings.from_env({}, data_dir=str(data))).exists()
+
+
+def test_a_command_error_never_starts_a_second_redis(tmp_path):
+    settings = Settings.from_env({}, data_dir=str(tmp_path))
+    live = embedded.start(tmp_path / "redis", appendonly=False)
+    try:
+        url_file(settings).write_text(live.url)
+        with pytest.raises(redis.ResponseError), connect(settings) as url:
+            assert url == live.url
+            raise redis.ResponseError("OOM command not allowed")
+        # Still the one server: nothing else was started on its data dir.
+        assert redis.Redis.from_url(live.url).ping()
+    finally:
+        live.stop()

@@ -214,3 +214,11 @@ def test_import_never_touches_newer_data(tmp_path, redis_client, snapshot_lines)
     kept = store.get(old.id)
     assert kept.version == old.version + 1 and kept.title == "Newer"
     assert kept.abstract == old.abstract, "gaps are filled from the older record"
+
+
+def test_a_client_error_is_not_retried(oai_settings, redis_client, replay):
+    replay.route("/oai", b"Not Found", status=404, content_type="text/plain")
+    before = len(replay.requests("/oai"))
+    with pytest.raises(HarvestError, match="404"):
+        run_harvest(oai_settings, redis_client)
+    assert len(replay.requests("/oai")) - before == 1

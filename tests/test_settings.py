@@ -28,3 +28,10 @@ def test_every_setting_is_documented():
 def test_embedded_redis_answers(redis_client):
     redis_client.set("k", "v")
     assert redis_client.get("k") == b"v"
+
+
+def test_empty_text_settings_mean_empty_and_empty_numbers_mean_default():
+    s = Settings.from_env(
+        {"PAPERMIRROR_MATHJAX_URL": "", "PAPERMIRROR_PORT": "", "PAPERMIRROR_CATEGORIES": ""}
+    )
+    assert (s.mathjax_url, s.port, s.categories) == ("", 8000, ())

@@ -22,7 +22,7 @@ import requests
 
 from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
 from papermirror.ids import parse_id
-from papermirror.records import Author, Paper, Version
+from papermirror.records import Author, Paper, Version, merge
 from papermirror.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,8 @@ class ApiClient:
             result.requests += 1
             if parsed.error is None and response.status_code == 200:
                 for paper in parsed.papers:
-                    result.found[paper.id] = paper
+                    # id_list may name one paper in two versions: keep the newest.
+                    result.found[paper.id] = merge(result.found.get(paper.id), paper)
                 result.missing.extend(i for i in batch if canonical_id(i)[0] not in result.found)
                 return
             error = ArxivError(

@@ -37,7 +37,6 @@ TRANSIENT_ERRORS = (
 
 # A Retry-After longer than this is treated as a server bug rather than obeyed
 # for an hour-plus by every process.
-MAX_RETRY_AFTER = 3600.0
 
 # A check returns None when the response is usable, else why it should be retried.
 Check = Callable[[requests.Response], str | None]
@@ -145,7 +144,9 @@ class PoliteSession:
                 tries,
                 wait,
             )
-        raise ArxivUnavailable(f"GET {url} failed after {tries} tries: {reason}", tries=tries)
+        raise ArxivUnavailable(
+            f"GET {url} failed after {tries} tries: {reason}", tries=tries, retry_after=retry_after
+        )
 
     def _wait_after_failure(
         self, attempt: int, retry_after: float | None, url: str, reason: str, tries: int
@@ -155,7 +156,6 @@ class PoliteSession:
         # Retry-After binds everyone, in full: retrying before it would break
         # arXiv's rules. If it is longer than we may wait, give up this call
         # instead of waiting past arxiv_max_backoff.
-        retry_after = min(retry_after, MAX_RETRY_AFTER)
         wait = self.limiter.defer(retry_after)
         if retry_after > self.settings.arxiv_max_backoff:
             raise ArxivUnavailable(
