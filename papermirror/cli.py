@@ -81,8 +81,6 @@ def children(settings: Settings) -> list[Child]:
                 # died mid-fetch, and restarts the retry scheduler after a Redis restart.
                 "--maintenance-interval",
                 "60",
-                "--url",
-                settings.redis_url,
                 "--logging_level",
                 settings.log_level,
                 keys.FETCH_QUEUE,
@@ -98,8 +96,6 @@ def children(settings: Settings) -> list[Child]:
             "-m",
             "rq.cli",
             "cron",
-            "--url",
-            settings.redis_url,
             "--logging-level",
             settings.log_level,
             "worker.schedule",
@@ -118,7 +114,8 @@ def up(settings: Settings) -> int:
         settings = Settings.from_env(settings.to_env(), redis_url=redis_server.url)
         # `papermirror fetch`, `backfill` and `import` find this Redis here.
         commands.url_file(settings).write_text(redis_server.url + "\n")
-    env = {**os.environ, **settings.to_env()}
+    # rq reads its Redis URL from RQ_REDIS_URL: a password in it stays out of `ps`.
+    env = {**os.environ, **settings.to_env(), "RQ_REDIS_URL": settings.redis_url}
     procs = children(settings)
     stopping = False
 
