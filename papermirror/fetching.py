@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import redis
 
 from papermirror import keys
-from papermirror.arxiv.api import ApiClient, ArxivError
+from papermirror.arxiv.api import BATCH_SIZE, ApiClient, ArxivError
 from papermirror.arxiv.http import ArxivUnavailable
 from papermirror.locks import try_lock
 from papermirror.settings import Settings
@@ -25,7 +25,6 @@ from papermirror.store import Store
 
 log = logging.getLogger(__name__)
 
-BATCH = 100  # ids per id_list request; the API allows more, but answers slow down
 # The drain lock frees itself this many seconds after its holder dies.
 LOCK_TTL = 15.0
 
@@ -70,7 +69,7 @@ class Drainer:
                 return report
 
     def _drain_locked(self, report: DrainReport) -> None:
-        while batch := self.store.pending_batch(BATCH):
+        while batch := self.store.pending_batch(BATCH_SIZE):
             try:
                 result = self.api.fetch(batch)
             except ArxivUnavailable as exc:

@@ -12,10 +12,7 @@ take the careful path: compare bytes, then merge under WATCH.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import logging
-import lzma
 import multiprocessing
 import os
 import time
@@ -23,16 +20,15 @@ import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
 
 import orjson
 import redis
-import zstandard
 
 from papermirror import codec, keys
 from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
 from papermirror.feeds import paper_ref, split_authors, tex_to_unicode
 from papermirror.oai import OaiPage, clean_abstract, parse_oai, rfc2822_to_iso
+from papermirror.snapshot import clean_text, open_counted, read_blocks
 from papermirror.store import Store
 
 log = logging.getLogger(__name__)
@@ -84,41 +80,6 @@ class HarvestError(Exception):
 # --- snapshot import --------------------------------------------------------------------------
 
 
-def open_counted(path: str | os.PathLike) -> tuple[IO[bytes], IO[bytes]]:
-    """(decompressed stream, raw file) for a plain, .gz, .bz2, .xz or .zst file.
-
-    The raw file's position tells how far the import got, for the progress bar.
-    """
-    raw = open(path, "rb")  # closed by the caller, with the stream
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    if suffix == ".gz":
-        return gzip.GzipFile(fileobj=raw), raw
-    if suffix == ".bz2":
-        return bz2.BZ2File(raw), raw
-    if suffix == ".xz":
-        return lzma.LZMAFile(raw), raw
-    if suffix == ".zst":
-        # Files made with `zstd --long` need the large window.
-        dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
-        return dctx.stream_reader(raw, read_across_frames=True), raw
-    return raw, raw
-
-
-def read_blocks(stream: IO[bytes], size: int = BLOCK_SIZE) -> Iterator[bytes]:
-    """Chunks of whole lines, about ``size`` bytes each."""
-    rest = b""
-    while chunk := stream.read(size):
-        chunk = rest + chunk
-        cut = chunk.rfind(b"\n") + 1
-        if cut == 0:
-            rest = chunk
-            continue
-        rest = chunk[cut:]
-        yield chunk[:cut]
-    if rest.strip():
-        yield rest
-
-
 def snapshot_row(r: dict) -> list | None:
     """``codec.serialize``'s row for one snapshot record, without building a Paper.
 
@@ -154,10 +115,10 @@ def snapshot_row(r: dict) -> list | None:
         versions[0][1] if versions else None,
         versions[-1][1] if versions else None,
         versions,
-        _clean(r.get("comments")),
-        _clean(r.get("journal-ref")),
-        _clean(r.get("doi")),
-        _clean(r.get("license")),
+        clean_text(r.get("comments")),
+        clean_text(r.get("journal-ref")),
+        clean_text(r.get("doi")),
+        clean_text(r.get("license")),
         "snapshot",
     ]
 
@@ -184,10 +145,6 @@ def _parsed_authors(parsed: list) -> list:
 
 def _plain(part) -> bool:
     return type(part) is str and part != "" and not part.isspace()
-
-
-def _clean(value) -> str | None:
-    return " ".join(value.split()) or None if isinstance(value, str) else None
 
 
 def encode_line(line: bytes) -> tuple[str, bytes] | None:

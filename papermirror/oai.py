@@ -11,9 +11,8 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from papermirror.categories import SUBJECT_NAMES
@@ -31,7 +30,6 @@ _MONTHS = {
     m: f"{i:02d}"
     for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)
 }
-_RETRY_BODY = re.compile(rb"Retry after (\d+) seconds", re.I)
 _PARAGRAPH = re.compile(r"\n(?=[ \t])")
 
 
@@ -95,37 +93,6 @@ def parse_oai(body: bytes) -> OaiPage:
         elif tag == OAI + "responseDate":
             response_date = (elem.text or "").strip() or None
     return OaiPage(papers, token, size, cursor, error, deleted, response_date)
-
-
-def parse_retry_after(
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-    body: bytes | str | None = None,
-    *,
-    now: datetime | None = None,
-) -> float | None:
-    """Seconds to wait from a 503 answer: the ``Retry-After`` header, else the body's text.
-
-    The header may be seconds or an HTTP date (then ``now``, default the
-    current time, is needed). arXiv's body reads "Retry after 10 seconds".
-    """
-    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
-    for name, value in pairs:
-        if name.lower() != "retry-after":
-            continue
-        value = value.strip()
-        if value.isdigit():
-            return float(value)
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            continue
-        now = now or datetime.now(UTC)
-        return max(0.0, (when - now).total_seconds())
-    if body:
-        m = _RETRY_BODY.search(body.encode() if isinstance(body, str) else body)
-        if m:
-            return float(m.group(1))
-    return None
 
 
 def rfc2822_to_iso(text: str | None) -> str | None:

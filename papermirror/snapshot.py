@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import json
 import lzma
 import os
 from collections.abc import Iterator
 from typing import IO
 
+import zstandard
+
 from papermirror.feeds import paper_ref, split_authors, tex_to_unicode
 from papermirror.oai import clean_abstract, rfc2822_to_iso
 from papermirror.records import Author, Paper, Version
-
-try:
-    import zstandard
-except ImportError:  # pragma: no cover - zstandard is a dependency, but optional here
-    zstandard = None
-
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 def parse_snapshot_line(line: str | bytes) -> Paper | None:
@@ -38,25 +32,49 @@ def parse_snapshot_line(line: str | bytes) -> Paper | None:
 
 def iter_snapshot(path: str | os.PathLike) -> Iterator[Paper]:
     """Yield the papers of a snapshot file (plain, .gz, .bz2, .xz, or .zst), skipping bad lines."""
-    with _open(path) as fh:
-        for line in fh:
-            if line.strip():
-                paper = parse_snapshot_line(line)
-                if paper is not None:
-                    yield paper
+    stream, raw = open_counted(path)
+    with raw, stream:
+        for block in read_blocks(stream):
+            for line in block.splitlines():
+                if line.strip():
+                    paper = parse_snapshot_line(line)
+                    if paper is not None:
+                        yield paper
 
 
-def _open(path: str | os.PathLike) -> IO[bytes]:
+def open_counted(path: str | os.PathLike) -> tuple[IO[bytes], IO[bytes]]:
+    """(decompressed stream, raw file) for a plain, .gz, .bz2, .xz or .zst file.
+
+    The raw file's position tells how far the import got, for the progress bar.
+    """
+    raw = open(path, "rb")  # closed by the caller, with the stream
     suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix == ".gz":
+        return gzip.GzipFile(fileobj=raw), raw
+    if suffix == ".bz2":
+        return bz2.BZ2File(raw), raw
+    if suffix == ".xz":
+        return lzma.LZMAFile(raw), raw
     if suffix == ".zst":
-        if zstandard is None:
-            raise RuntimeError("reading .zst snapshots needs the zstandard package")
-        # Files made with `zstd --long` need the large window; big dumps may
-        # hold several frames.
+        # Files made with `zstd --long` need the large window.
         dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
-        reader = dctx.stream_reader(open(path, "rb"), read_across_frames=True, closefd=True)
-        return io.BufferedReader(reader)
-    return _OPENERS.get(suffix, open)(path, "rb")
+        return dctx.stream_reader(raw, read_across_frames=True), raw
+    return raw, raw
+
+
+def read_blocks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """Chunks of whole lines, about ``size`` bytes each."""
+    rest = b""
+    while chunk := stream.read(size):
+        chunk = rest + chunk
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            rest = chunk
+            continue
+        rest = chunk[cut:]
+        yield chunk[:cut]
+    if rest.strip():
+        yield rest
 
 
 def _paper(r: dict) -> Paper | None:
@@ -86,10 +104,10 @@ def _paper(r: dict) -> Paper | None:
         published=versions[0].date if versions else None,
         updated=versions[-1].date if versions else None,
         versions=tuple(versions),
-        comment=_clean(r.get("comments")),
-        journal_ref=_clean(r.get("journal-ref")),
-        doi=_clean(r.get("doi")),
-        license=_clean(r.get("license")),
+        comment=clean_text(r.get("comments")),
+        journal_ref=clean_text(r.get("journal-ref")),
+        doi=clean_text(r.get("doi")),
+        license=clean_text(r.get("license")),
         source="snapshot",
         extra=extra,
     )
@@ -106,5 +124,6 @@ def _parsed_author(entry: list) -> Author | None:
     return Author(name, tuple(a for a in entry[3:] if isinstance(a, str) and a))
 
 
-def _clean(value) -> str | None:
+def clean_text(value) -> str | None:
+    """A string field with its white space folded; None for empty or not a string."""
     return " ".join(value.split()) or None if isinstance(value, str) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 
 import pytest
@@ -265,3 +266,20 @@ def test_a_long_retry_after_is_honoured_in_full(redis_client, server):
     assert failed.value.retry_after == 7200
     # Every process now waits the whole two hours before asking arXiv again.
     assert client.session.limiter.defer(0) > 7190
+
+
+def test_retry_after_from_the_recorded_oai_503(redis_client, server, fixtures_dir):
+    # The real flow-control answer: its headers (from the recording) say 10 s...
+    nock = json.loads(
+        (fixtures_dir / "raw_wrappers/oai2018_listrecords_503_then_200.nock.json").read_text()
+    )
+    raw = nock[0]["rawHeaders"]
+    assert dict(zip(raw[::2], raw[1::2], strict=True))["Retry-After"] == "10"
+    # ...and so does its body, which is all a 503 without the header leaves to read.
+    body = (fixtures_dir / "oai2018_http503_retry_after_10.html").read_bytes()
+    server.route("/oai", body, status=503, content_type="text/html")
+    client = make_client(redis_client, server.api_url, arxiv_max_backoff=2.0)
+    with pytest.raises(ArxivUnavailable) as failed:
+        client.session.polite_get(server.url + "/oai", params={"verb": "Identify"})
+    assert failed.value.retry_after == 10.0
+    assert client.session.limiter.defer(0) > 9

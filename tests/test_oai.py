@@ -6,14 +6,12 @@ import gzip
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 
 import pytest
 
 from papermirror.oai import (
     clean_abstract,
     parse_oai,
-    parse_retry_after,
     rfc2822_to_iso,
 )
 from papermirror.records import Author, Version
@@ -192,33 +190,16 @@ def test_not_xml_raises():
         parse_oai(b"<html><body>\n<h1>Retry after 10 seconds</h1>\n")
 
 
-def test_retry_after_from_the_recorded_503(fixtures_dir):
-    body = (fixtures_dir / "oai2018_http503_retry_after_10.html").read_bytes()
-    assert parse_retry_after(body=body) == 10.0
+def test_the_page_after_flow_control_parses(fixtures_dir):
     nock = json.loads(
         (fixtures_dir / "raw_wrappers/oai2018_listrecords_503_then_200.nock.json").read_text()
     )
     first, second = nock
-    raw = first["rawHeaders"]
-    headers = list(zip(raw[::2], raw[1::2], strict=True))
-    assert first["status"] == 503
-    assert parse_retry_after(headers) == 10.0
-    assert parse_retry_after(dict(headers), first["response"]) == 10.0
-    assert parse_retry_after({"retry-after": "7"}) == 7.0
-    # The 200 that follows carries the real page.
-    assert second["status"] == 200
+    assert (first["status"], second["status"]) == (503, 200)
     assert [p.id for p in parse_oai(second["response"].encode()).papers] == [
         "1412.8544",
         "hep-th/9504118",
     ]
-
-
-def test_retry_after_http_date_and_absent():
-    now = datetime(2018, 6, 21, 14, 30, 51, tzinfo=UTC)
-    assert parse_retry_after({"Retry-After": "Thu, 21 Jun 2018 14:31:21 GMT"}, now=now) == 30.0
-    assert parse_retry_after({"Retry-After": "Thu, 21 Jun 2018 14:00:00 GMT"}, now=now) == 0.0
-    assert parse_retry_after({"Content-Type": "text/html"}, b"<h1>Service Unavailable</h1>") is None
-    assert parse_retry_after() is None
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC
@@ -26,6 +27,8 @@ ACCEPT = "application/atom+xml, application/xml;q=0.9, */*;q=0.8"
 
 # Statuses that mean "try again later" rather than "your request is wrong".
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# OAI-PMH flow control also says it in the body of its 503: "Retry after 10 seconds".
+_RETRY_BODY = re.compile(rb"Retry after (\d+) seconds", re.I)
 
 # Failures of the network or of arXiv, worth another try; a bad URL is not.
 TRANSIENT_ERRORS = (
@@ -127,6 +130,8 @@ class PoliteSession:
                     reason = f"HTTP {response.status_code}"
                     if response.status_code in (429, 503):
                         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                        if retry_after is None and (m := _RETRY_BODY.search(response.content)):
+                            retry_after = float(m.group(1))
                 else:
                     reason = check(response) if check else None
                     if reason is None:
