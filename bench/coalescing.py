@@ -75,7 +75,12 @@ def main() -> None:
             "ids_per_call": [len((c.param("id_list") or "").split(",")) for c in calls],
             "smallest_gap_s": round(gap, 3) if gap is not None else None,
             "goal_max_calls_per_100_visits": 2,
-            "met": all(w["arxiv_calls"] <= 2 for w in waves) and (gap is None or gap >= INTERVAL),
+            # Every visit must have ended in a page (200) or "no such paper" (404): a 202
+            # or 503 would mean fetches still under way, or failed, when counting.
+            "met": all(
+                1 <= w["arxiv_calls"] <= 2 and set(w["page_statuses"]) <= {200, 404} for w in waves
+            )
+            and (gap is None or gap >= INTERVAL),
         }
     )
 

