@@ -46,6 +46,10 @@ def main() -> None:
                     break
             else:
                 raise SystemExit(f"{PAPER} never answered 200: nothing to measure")
+            # Unmeasured warm-up under load, so every web process has compiled its
+            # templates and started its threads before anything is timed.
+            for path in ("/healthz/live", PAPER):
+                _common.wrk(mirror.base + path, args.connections, 2)
             runs = {"page": [], "bare": []}
             for _ in range(2):
                 for name, path in (("bare", "/healthz/live"), ("page", PAPER)):
