@@ -159,6 +159,11 @@ class Settings:
         return env
 
     @property
+    def redis_address(self) -> str:
+        """The Redis to connect to: the configured URL, else Redis' default local address."""
+        return self.redis_url or "redis://127.0.0.1:6379/0"
+
+    @property
     def user_agent(self) -> str:
         """The descriptive User-Agent arXiv asks API clients to send."""
         contact = self.contact or "contact not configured"

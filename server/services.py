@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
     """Attach the services to ``app.extensions['papermirror']``."""
     settings: Settings = app.config["SETTINGS"]
     client = redis.Redis.from_url(
-        settings.redis_url or "redis://127.0.0.1:6379/0",
+        settings.redis_address,
         socket_timeout=5,
         socket_connect_timeout=2,
         health_check_interval=30,

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("categories", nargs="*")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    client = redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(settings.redis_address)
     job = run_fetch(client, args.categories or None)
     if job.is_failed:
         print(f"the fetch job failed:\n{job.latest_result().exc_string}", file=sys.stderr)

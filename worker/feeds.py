@@ -10,32 +10,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
-import redis
 from rq import Queue
 
 from papermirror import keys
-from papermirror.arxiv.http import PoliteSession
-from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.daily import expected_date, fetch_daily, follow_terms, missed_terms
 from papermirror.listings import Listings
-from papermirror.settings import Settings
+from worker.context import context
 
 log = logging.getLogger(__name__)
 
 DAILY_JOB = "worker.feeds.daily_fetch"
 JOB_TIMEOUT = 1800  # a few feed requests, each retried with backoff
 RESULT_TTL = 7 * 24 * 3600
-
-
-@cache
-def _context() -> tuple[Settings, redis.Redis, PoliteSession]:
-    # One Redis pool and one kept-alive HTTP session per worker process.
-    settings = Settings.from_env()
-    client = redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
-    session = PoliteSession(settings, ArxivLimiter(client, settings.arxiv_min_interval))
-    return settings, client, session
 
 
 def daily_fetch(
@@ -49,7 +36,7 @@ def daily_fetch(
     job schedules itself again for those categories, waiting
     ``daily_retry_delay`` seconds, doubled at each of ``daily_retries`` tries.
     """
-    settings, client, session = _context()
+    settings, client, session = context()
     if expect == "today":
         expect = expected_date(datetime.now(UTC))
     report = fetch_daily(settings, client, session, categories, expect, attempt)
@@ -85,7 +72,7 @@ def catch_up() -> dict:
     ``rq cron`` runs this every half hour and when it starts, so a mirror that
     was asleep or down at the scheduled time still gets the day's listings.
     """
-    settings, client, _ = _context()
+    settings, client, _ = context()
     terms, _ = follow_terms(settings.categories)
     outcomes = Listings(client).outcomes(terms)
     due = missed_terms(terms, outcomes, datetime.now(UTC), settings.daily_time)

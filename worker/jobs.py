@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
-
-import redis
 
 from papermirror.arxiv.api import ApiClient
-from papermirror.arxiv.http import PoliteSession
-from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.fetching import Drainer
-from papermirror.settings import Settings
+from worker.context import context
 
 log = logging.getLogger(__name__)
-
-
-@cache
-def _context() -> tuple[Settings, redis.Redis, ApiClient]:
-    # One Redis pool and one HTTP session per worker process, reused across jobs:
-    # arXiv asks for a single connection, which a kept-alive session gives.
-    settings = Settings.from_env()
-    client = redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
-    limiter = ArxivLimiter(client, settings.arxiv_min_interval)
-    api = ApiClient(settings, PoliteSession(settings, limiter))
-    return settings, client, api
 
 
 def drain_pending() -> dict:
@@ -34,8 +18,8 @@ def drain_pending() -> dict:
     unreachable, so RQ retries it with backoff and finally keeps it, with the
     reason, in the failed job registry.
     """
-    settings, client, api = _context()
-    report = Drainer(settings, client, api).drain()
+    settings, client, session = context()
+    report = Drainer(settings, client, ApiClient(settings, session)).drain()
     return {
         "requests": report.requests,
         "found": len(report.found),
