@@ -106,6 +106,12 @@ def combine(listings: Mapping[str, Sequence[Entry]]) -> list[Entry]:
     return sorted(merged.values(), key=lambda e: (order[e.section], e.id))
 
 
+def combine_raw(spec: Spec, raw: Sequence[bytes | None]) -> list[Entry]:
+    """:func:`combine` over what :meth:`Listings.raw_day` read for ``spec``."""
+    categories = expand(spec.include)
+    return combine({c: decode_listing(r) for c, r in zip(categories, raw, strict=True)})
+
+
 def select(
     spec: Spec, entries: Sequence[Entry], papers: Sequence[Paper | None]
 ) -> list[tuple[Entry, Paper]]:
@@ -175,11 +181,7 @@ class Listings:
     # --- reading -------------------------------------------------------------
     def day(self, spec: Spec, date: str) -> list[Entry]:
         """The spec's listing of ``date``, before exclusions (see :func:`select`)."""
-        categories = expand(spec.include)
-        if not categories:
-            return []
-        blobs = self.redis.mget([keys.listing(c, date) for c in categories])
-        return combine({c: decode_listing(b) for c, b in zip(categories, blobs, strict=True)})
+        return combine_raw(spec, self.raw_day(spec, date))
 
     def raw_day(self, spec: Spec, date: str) -> list[bytes | None]:
         """The stored strings behind :meth:`day`, for cache keys."""

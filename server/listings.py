@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from papermirror import codec
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
-from papermirror.listings import Entry, Listings, combine, counts, decode_listing, expand, select
+from papermirror.listings import Entry, Listings, combine_raw, counts, expand, select
 from papermirror.records import Paper, to_dict
 from server.pagecache import conditional_response
 from server.services import services
@@ -59,8 +59,7 @@ def load_day(spec: Spec, day: str | None) -> Day:
         return Day(spec, None)
     previous, following = listings.neighbours(spec, day)
     raw = listings.raw_day(spec, day)
-    categories = expand(spec.include)
-    entries = combine({c: decode_listing(r) for c, r in zip(categories, raw, strict=True)})
+    entries = combine_raw(spec, raw)
     blobs = svc.store.get_blobs([e.id for e in entries])
     # Feeds hold absolute links built from the request's host: it is part of the ETag.
     digest = hashlib.blake2b(
