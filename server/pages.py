@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, render_template
 
 from papermirror.categories import ARCHIVES, CATEGORIES, category_name
@@ -12,6 +14,7 @@ from server.services import services
 bp = Blueprint("pages", __name__)
 
 
+@cache  # the taxonomy is constant: build the chooser's table once per process
 def archive_table() -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(archive, name, [(category, name)]) for the category chooser."""
     table = []
