@@ -1,7 +1,7 @@
 """The URL and text forms that name an arXiv paper: data only, compiled by papermirror.ids.
 
 Supporting a new form means adding a row to ``ROWS`` (and a case to tests/data/url_cases.toml).
-Every form comes from /work/shared/docs/url_forms.md.
+Every form was seen in real use; tests/data/url_cases.toml notes where.
 
 A row is ``(hosts, pattern)``. The pattern is matched, anchored, against what follows the host
 in a lower-cased, percent-decoded URL (path, query, fragment); anything after the paper id is

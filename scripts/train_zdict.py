@@ -1,7 +1,7 @@
 """Train the zstd dictionary that papermirror.codec compresses records with.
 
 The dictionary is trained on the 1,000 real records of the 2014 arXivRaw OAI page
-in the shared fixtures, encoded exactly as the codec encodes records. The store
+in tests/fixtures/arxiv, encoded exactly as the codec encodes records. The store
 benchmark measures on a different real data set (the 2024 RSS feed), so the
 figure it prints is not flattered by training on the data it measures.
 
@@ -61,7 +61,7 @@ def samples(fixtures: Path) -> list[bytes]:
 
 def main() -> None:
     """Train and write the dictionary."""
-    fixtures = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared/fixtures/arxiv"
+    fixtures = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests/fixtures/arxiv"
     data = zstandard.train_dictionary(DICT_SIZE, samples(fixtures))
     codec.DICT_PATH.write_bytes(data.as_bytes())
     print(f"wrote {codec.DICT_PATH} ({len(data.as_bytes())} bytes, dict id {data.dict_id()})")

@@ -10,7 +10,7 @@ import redis
 from papermirror import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "arxiv"
+FIXTURES = ROOT / "tests" / "fixtures" / "arxiv"
 DATA = Path(__file__).resolve().parent / "data"
 
 

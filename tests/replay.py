@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "arxiv"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "arxiv"
 
 ENVELOPE_FIXTURE = "api2026_idlist_single_2104.12255v1.xml"
 ERROR_FIXTURE = "api2026_error_incorrect_id_abc_http400.xml"

@@ -26,7 +26,7 @@ from papermirror import embedded
 from tests import compose
 from tests.compose import ROOT
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]
 
 WALK_URL = "https://arxiv.org/abs/2104.12255"
 KILL_ID = "1707.08567"

@@ -15,6 +15,8 @@ import pytest
 
 from tests.stack import Mirror
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "extension"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

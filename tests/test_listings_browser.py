@@ -19,6 +19,8 @@ from werkzeug.serving import make_server
 
 from tests.test_listings import loaded  # noqa: F401 (the fixture)
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "extension" / "node_modules"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

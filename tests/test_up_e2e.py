@@ -10,6 +10,8 @@ import requests
 
 from tests.stack import Mirror
 
+pytestmark = pytest.mark.slow
+
 
 def open_page(base: str, path: str, timeout: float = 20) -> requests.Response:
     """GET a paper page, following its 202 'fetching' refreshes like a browser would."""
