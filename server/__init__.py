@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level)
 
     from server import api, errors, extension, filters, health, listings, pages, papers, services
+    from server.caching import init_app as init_caching
 
     services.init_app(app)
     filters.init_app(app)
@@ -31,4 +32,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(module.bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)
+    init_caching(app)  # after the blueprints: wraps the finished app's WSGI callable
     return app

@@ -15,19 +15,20 @@ from datetime import date as Date
 from datetime import datetime, time
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
-from papermirror import codec
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
 from papermirror.listings import Entry, Listings, combine_raw, counts, expand, select
 from papermirror.records import Paper, to_dict
-from server.pagecache import conditional_response
+from server.fragments import fragments
+from server.lookup import _decode as decode  # the decode cache paper pages use
+from server.pagecache import conditional_response, not_modified, templates_digest
 from server.services import services
 
 bp = Blueprint("listings", __name__)
 
-PAGE_VERSION = "1"  # bump when the templates change, so ETags change with them
+PAGE_VERSION = "1"  # bump when a page changes without a template change
 FEED_SUFFIX = "/feed"
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
 
@@ -46,8 +47,13 @@ class Day:
 
     def papers(self) -> list[tuple[Entry, Paper]]:
         """The entries with their records, excluded categories dropped."""
-        records = [codec.decode(b) if b else None for b in self.blobs]
-        return select(self.spec, self.entries, records)
+        return [(e, p) for e, p, _ in self.items()]
+
+    def items(self) -> list[tuple[Entry, Paper, bytes]]:
+        """(entry, record, stored blob) of each paper shown, excluded categories dropped."""
+        blob_of = dict(zip((e.id for e in self.entries), self.blobs, strict=True))
+        records = [decode(b) if b else None for b in self.blobs]
+        return [(e, p, blob_of[e.id]) for e, p in select(self.spec, self.entries, records)]
 
 
 def load_day(spec: Spec, day: str | None) -> Day:
@@ -63,7 +69,8 @@ def load_day(spec: Spec, day: str | None) -> Day:
     blobs = svc.store.get_blobs([e.id for e in entries])
     # Feeds hold absolute links built from the request's host: it is part of the ETag.
     digest = hashlib.blake2b(
-        f"{PAGE_VERSION}|{request.url_root}|{spec.canonical}|{day}".encode(), digest_size=16
+        f"{PAGE_VERSION}|{templates_digest()}|{request.url_root}|{spec.canonical}|{day}".encode(),
+        digest_size=16,
     )
     digest.update(f"|{previous}|{following}".encode())
     for part in (*raw, *blobs):
@@ -123,13 +130,17 @@ def api_listing(text: str):
     day, error = _requested_day()
     if error:
         return jsonify(error=error), 404
-    loaded = load_day(spec, day)
+    return _cached("json", spec, day, _render_json, "application/json")
+
+
+def _render_json(loaded: Day, day: str | None) -> tuple[bytes, int]:
     if _missing(loaded, day):
-        return jsonify(error=f"no listing for {spec.canonical} on {day or 'any day'}"), 404
+        spec = loaded.spec.canonical
+        return _json(error=f"no listing for {spec} on {day or 'any day'}"), 404
     selected = loaded.papers()
-    return jsonify(
+    body = _json(
         date=loaded.date,
-        spec=spec.canonical,
+        spec=loaded.spec.canonical,
         previous=loaded.previous,
         next=loaded.next,
         counts=counts(e for e, _ in selected),
@@ -138,6 +149,12 @@ def api_listing(text: str):
             for e, p in selected
         ],
     )
+    return body, 200
+
+
+def _json(**fields) -> bytes:
+    # The same bytes jsonify() would send.
+    return (current_app.json.dumps(fields) + "\n").encode()
 
 
 def _requested_day() -> tuple[str | None, str | None]:
@@ -156,6 +173,8 @@ def _cached(kind: str, spec: Spec, day: str | None, render, mimetype: str) -> Re
     page = cache.fresh(key)
     if page is None:
         loaded = load_day(spec, day)
+        if not_modified(loaded.etag):  # a revalidation of an unchanged day: nothing to render
+            return conditional_response(b"", loaded.etag, mimetype)
         old = cache.get(key)
         if old is not None and old.etag == loaded.etag:
             body = old.body
@@ -182,8 +201,10 @@ def _missing(loaded: Day, day: str | None) -> bool:
 def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     svc = services()
     missing = _missing(loaded, day)
-    papers = [] if missing else loaded.papers()
-    sections = {s: [(e, p) for e, p in papers if e.section == s] for s in SECTION_TITLES}
+    items = [] if missing else loaded.items()
+    sections = {
+        s: fragments.render([i for i in items if i[0].section == s]) for s in SECTION_TITLES
+    }
     followed = set(expand(svc.settings.categories))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
     html = render_template(
@@ -198,7 +219,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
         sections=sections,
         section_titles=SECTION_TITLES,
         unfollowed=unfollowed,
-        total=len(papers),
+        total=len(items),
     )
     return html.encode(), 404 if missing else 200
 

@@ -1,0 +1,65 @@
+"""Each paper's listing entry, rendered once per (id, version, announce type) and record.
+
+An entry looks the same in every listing it appears in, except for its
+number, so the entry template is rendered with a placeholder number and kept
+as the parts around it; a listing page then costs a join per entry. A
+fragment is reused only while the stored record's bytes are the same, and the
+key holds the templates' digest, so a record or template change re-renders.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from flask import current_app
+from markupsafe import Markup
+
+from papermirror.listings import Entry
+from papermirror.records import Paper
+from server.pagecache import templates_digest
+
+TEMPLATE = "listing_entry.html"
+# A placeholder autoescaping leaves alone and no record text can contain.
+NUMBER = "\x00n\x00"
+SIZE = 4096  # fragments per process: a whole day of every archive (~1,500 papers) and more
+
+
+class Fragments:
+    """A thread-safe LRU of rendered entries."""
+
+    def __init__(self, size: int = SIZE):
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[bytes, tuple[str, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def render(self, items: Sequence[tuple[Entry, Paper, bytes]]) -> list[Markup]:
+        """The entries' markup, numbered 1…n in order; renders only what is not cached."""
+        digest = templates_digest()
+        out = []
+        template = None
+        for n, (entry, paper, blob) in enumerate(items, 1):
+            key = (digest, entry.id, entry.version, entry.announce_type)
+            hit = self._items.get(key)
+            if hit is None or hit[0] != blob:
+                if template is None:
+                    template = current_app.jinja_env.get_template(TEMPLATE)
+                html = template.render(e=entry, p=paper, n=NUMBER)
+                hit = (blob, tuple(html.split(NUMBER)))
+                self._put(key, hit)
+            out.append(Markup(str(n).join(hit[1])))
+        return out
+
+    def _put(self, key: tuple, value: tuple) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+fragments = Fragments()
