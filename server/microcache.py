@@ -193,7 +193,8 @@ def _call(app, environ):
 
     result = app(environ, start_response)
     status, headers = captured
-    if _header(headers, "content-length") is None:
+    # No length means streamed (a 304 or 204 has no body to stream).
+    if _header(headers, "content-length") is None and status[:3] not in ("304", "204"):
         return status, headers, b"", result
     try:
         body = b"".join(chunks) + b"".join(result)
