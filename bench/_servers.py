@@ -87,9 +87,7 @@ def nginx(tmp: Path, files: dict[str, bytes], workers: int = 2) -> Server:
     return Server([binary, "-c", str(conf)], f"http://127.0.0.1:{port}", first)
 
 
-def wsgi(
-    kind: str, app: str, workers: int, threads: int, env=None, cwd=None, ready="/"
-) -> Server:
+def wsgi(kind: str, app: str, workers: int, threads: int, env=None, cwd=None, ready="/") -> Server:
     """``app`` (``module:factory()`` or ``module:callable``) under gunicorn gthread or granian."""
     port = free_port()
     if kind == "gunicorn":

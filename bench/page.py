@@ -1,4 +1,4 @@
-"""Cached paper page throughput and p99 under `papermirror up`, against a bare Flask route and nginx.
+"""Cached paper page throughput and p99 under `papermirror up`, vs a bare Flask route and nginx.
 
 Targets, measured in one run and interleaved in each of 3 repeats, so a noisy
 neighbour hurts all alike:

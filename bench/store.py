@@ -77,9 +77,7 @@ def main() -> None:
             "format1_redis_bytes_per_paper": _common.spread(old),
             "ratio_to_format1": _common.spread(n / o for n, o in zip(now, old, strict=True)),
             "blob_bytes_mean": round(sum(blobs) / len(blobs), 1),
-            "format1_blob_bytes_mean": round(
-                sum(map(len, old_blobs.values())) / len(old_blobs), 1
-            ),
+            "format1_blob_bytes_mean": round(sum(map(len, old_blobs.values())) / len(old_blobs), 1),
             "plain_json_bytes_mean": round(sum(plain) / len(plain), 1),
             "goal_bytes_per_paper": GOAL,
             "met": median <= GOAL,

@@ -34,22 +34,24 @@ class Fragments:
         self._items: OrderedDict[tuple, tuple[bytes, tuple[str, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def render(self, items: Sequence[tuple[Entry, Paper, bytes]]) -> list[Markup]:
+    def render(self, items: Sequence[tuple[Entry, Paper, bytes]]) -> Markup:
         """The entries' markup, numbered 1…n in order; renders only what is not cached."""
         digest = templates_digest()
-        out = []
+        out: list[str] = []
         template = None
+        items_get = self._items.get
         for n, (entry, paper, blob) in enumerate(items, 1):
             key = (digest, entry.id, entry.version, entry.announce_type)
-            hit = self._items.get(key)
+            hit = items_get(key)
             if hit is None or hit[0] != blob:
                 if template is None:
                     template = current_app.jinja_env.get_template(TEMPLATE)
                 html = template.render(e=entry, p=paper, n=NUMBER)
                 hit = (blob, tuple(html.split(NUMBER)))
                 self._put(key, hit)
-            out.append(Markup(str(n).join(hit[1])))
-        return out
+            out.append(str(n).join(hit[1]))
+        # One Markup for the whole list: the parts were escaped when rendered.
+        return Markup("".join(out))
 
     def _put(self, key: tuple, value: tuple) -> None:
         with self._lock:

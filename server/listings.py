@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
-from papermirror.listings import Entry, Listings, combine_raw, counts, expand, select
+from papermirror.listings import Entry, Listings, combine_raw, counts, expand
 from papermirror.records import Paper, to_dict
 from server.fragments import fragments
 from server.lookup import _decode as decode  # the decode cache paper pages use
@@ -31,6 +31,10 @@ bp = Blueprint("listings", __name__)
 PAGE_VERSION = "1"  # bump when a page changes without a template change
 FEED_SUFFIX = "/feed"
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
+
+
+MATCH_CACHE = 65536  # (spec, categories) pairs remembered; cleared when full
+_matched: dict[tuple[str, tuple[str, ...]], bool] = {}
 
 
 @dataclass
@@ -50,10 +54,26 @@ class Day:
         return [(e, p) for e, p, _ in self.items()]
 
     def items(self) -> list[tuple[Entry, Paper, bytes]]:
-        """(entry, record, stored blob) of each paper shown, excluded categories dropped."""
-        blob_of = dict(zip((e.id for e in self.entries), self.blobs, strict=True))
-        records = [decode(b) if b else None for b in self.blobs]
-        return [(e, p, blob_of[e.id]) for e, p in select(self.spec, self.entries, records)]
+        """(entry, record, stored blob) of each paper shown, excluded categories dropped.
+
+        The same selection as :func:`papermirror.listings.select`, with each
+        distinct category list matched once per process.
+        """
+        out = []
+        spec = self.spec
+        for e, blob in zip(self.entries, self.blobs, strict=True):
+            if not blob:
+                continue
+            p = decode(blob)
+            key = (spec.canonical, p.categories)
+            ok = _matched.get(key)
+            if ok is None:
+                ok = _matched[key] = spec.matches(p.categories)
+                if len(_matched) > MATCH_CACHE:
+                    _matched.clear()
+            if ok:
+                out.append((e, p, blob))
+        return out
 
 
 def load_day(spec: Spec, day: str | None) -> Day:
@@ -65,7 +85,7 @@ def load_day(spec: Spec, day: str | None) -> Day:
         return Day(spec, None)
     previous, following = listings.neighbours(spec, day)
     raw = listings.raw_day(spec, day)
-    entries = combine_raw(spec, raw)
+    entries = _combined(spec, raw)
     blobs = svc.store.get_blobs([e.id for e in entries])
     # Feeds hold absolute links built from the request's host: it is part of the ETag.
     digest = hashlib.blake2b(
@@ -76,6 +96,22 @@ def load_day(spec: Spec, day: str | None) -> Day:
     for part in (*raw, *blobs):
         digest.update(b"|" + (part or b""))
     return Day(spec, day, previous, following, entries, blobs, digest.hexdigest())
+
+
+_combine_cache: dict[str, tuple[tuple, list[Entry]]] = {}
+
+
+def _combined(spec: Spec, raw) -> list[Entry]:
+    # A day's listings change once a day, its records more often: reuse the union.
+    raw = tuple(raw)
+    hit = _combine_cache.get(spec.canonical)
+    if hit is not None and hit[0] == raw:
+        return hit[1]
+    entries = combine_raw(spec, raw)
+    if len(_combine_cache) > 256:
+        _combine_cache.clear()
+    _combine_cache[spec.canonical] = (raw, entries)
+    return entries
 
 
 def listing_page(text: str):
@@ -202,9 +238,9 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     svc = services()
     missing = _missing(loaded, day)
     items = [] if missing else loaded.items()
-    sections = {
-        s: fragments.render([i for i in items if i[0].section == s]) for s in SECTION_TITLES
-    }
+    by_section = {s: [i for i in items if i[0].section == s] for s in SECTION_TITLES}
+    sections = {s: [(e, p) for e, p, _ in found] for s, found in by_section.items()}
+    entries_html = {s: fragments.render(found) for s, found in by_section.items()}
     followed = set(expand(svc.settings.categories))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
     html = render_template(
@@ -217,6 +253,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
         previous=loaded.previous,
         next=loaded.next,
         sections=sections,
+        entries_html=entries_html,
         section_titles=SECTION_TITLES,
         unfollowed=unfollowed,
         total=len(items),
