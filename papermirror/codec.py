@@ -38,12 +38,18 @@ _lock = threading.Lock()
 
 
 def _params(level: int) -> zstandard.ZstdCompressionParameters:
+    # Records are a few KB and the dictionary 256 KB: a 512 KB window and 2^19-entry
+    # tables hold both. The level's own tables (up to 2^23) would cost ~8 MB of RSS
+    # per writing process for the same bytes (measured on the 1,504-paper day).
     return zstandard.ZstdCompressionParameters.from_level(
         level,
         format=zstandard.FORMAT_ZSTD1_MAGICLESS,
         write_content_size=1,
         write_dict_id=0,
         write_checksum=0,
+        window_log=19,
+        hash_log=19,
+        chain_log=19,
     )
 
 

@@ -233,7 +233,7 @@ def _serve(entry: Entry, environ, start_response, stale: bool = False):
     headers, body = entry.answers[coding]
     if stale:
         age = int(time.monotonic() - entry.stored)
-        headers = [*headers, ("Age", str(age)), ("Warning", '110 - "Response is Stale"')]
+        headers = [*headers, ("Age", str(age))]
     start_response("200 OK", headers)
     return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
