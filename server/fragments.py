@@ -34,10 +34,14 @@ class Fragments:
         self._items: OrderedDict[tuple, tuple[bytes, tuple[str, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def render(self, items: Sequence[tuple[Entry, Paper, bytes]]) -> Markup:
-        """The entries' markup, numbered 1…n in order; renders only what is not cached."""
+    def render(self, items: Sequence[tuple[Entry, Paper, bytes]]) -> list[bytes]:
+        """The entries' UTF-8 markup as chunks to join, numbered 1…n in order.
+
+        Renders only what is not cached. Chunks, not one string: a listing page
+        is joined once, as bytes, around its template (:func:`splice`).
+        """
         digest = templates_digest()
-        out: list[str] = []
+        out: list[bytes] = []
         template = None
         items_get = self._items.get
         for n, (entry, paper, blob) in enumerate(items, 1):
@@ -47,11 +51,14 @@ class Fragments:
                 if template is None:
                     template = current_app.jinja_env.get_template(TEMPLATE)
                 html = template.render(e=entry, p=paper, n=NUMBER)
-                hit = (blob, tuple(html.split(NUMBER)))
+                hit = (blob, tuple(part.encode() for part in html.split(NUMBER)))
                 self._put(key, hit)
-            out.append(str(n).join(hit[1]))
-        # One Markup for the whole list: the parts were escaped when rendered.
-        return Markup("".join(out))
+            parts = hit[1]
+            out.append(parts[0])
+            for part in parts[1:]:
+                out.append(str(n).encode())
+                out.append(part)
+        return out
 
     def _put(self, key: tuple, value: tuple) -> None:
         with self._lock:
@@ -65,3 +72,24 @@ class Fragments:
 
 
 fragments = Fragments()
+
+
+def slot(name: str) -> Markup:
+    """A placeholder for a list of entries in a page template, filled by :func:`splice`."""
+    return Markup(f"\x00entries:{name}\x00")
+
+
+def splice(page: str, chunks: dict[str, list[bytes]]) -> bytes:
+    """The rendered page as UTF-8, each :func:`slot` replaced by its entries' chunks."""
+    out: list[bytes] = []
+    rest = page.encode()
+    for name, parts in chunks.items():
+        before, found, rest = rest.partition(f"\x00entries:{name}\x00".encode())
+        out.append(before)
+        if found:
+            out.extend(parts)
+        else:
+            rest = before
+            out.pop()
+    out.append(rest)
+    return b"".join(out)

@@ -21,7 +21,7 @@ from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
 from papermirror.listings import Entry, Listings, combine_raw, counts, expand
 from papermirror.records import Paper, to_dict
-from server.fragments import fragments
+from server.fragments import fragments, slot, splice
 from server.lookup import _decode as decode  # the decode cache paper pages use
 from server.pagecache import conditional_response, not_modified, templates_digest
 from server.services import services
@@ -240,7 +240,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     items = [] if missing else loaded.items()
     by_section = {s: [i for i in items if i[0].section == s] for s in SECTION_TITLES}
     sections = {s: [(e, p) for e, p, _ in found] for s, found in by_section.items()}
-    entries_html = {s: fragments.render(found) for s, found in by_section.items()}
+    chunks = {s: fragments.render(found) for s, found in by_section.items()}
     followed = set(expand(svc.settings.categories))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
     html = render_template(
@@ -253,12 +253,12 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
         previous=loaded.previous,
         next=loaded.next,
         sections=sections,
-        entries_html=entries_html,
+        entries_html={s: slot(s) for s in SECTION_TITLES},
         section_titles=SECTION_TITLES,
         unfollowed=unfollowed,
         total=len(items),
     )
-    return html.encode(), 404 if missing else 200
+    return splice(html, chunks), 404 if missing else 200
 
 
 def _render_feed(loaded: Day, day: str | None) -> tuple[bytes, int]:
