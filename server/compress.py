@@ -49,19 +49,30 @@ def _zstd(level: int) -> zstandard.ZstdCompressor:
     return c
 
 
+# (brotli quality, zstd level, gzip level). Measured on /arxiv/cs.AI (446 KB of HTML):
+# br 6 is within 2% of br 9's bytes at a fifth of its time (~60 ms against ~300 on
+# this loaded machine), zstd 6 within 2.5% of zstd 12 at a third; gzip 9 gains
+# nothing over 6. Small pages (a paper: 7 KB) take the high levels: under 5 ms.
+FAST = (4, 3, 6)  # per request, for what is not cached
+SMALL = (9, 19, 9)  # cached, up to SMALL_SIZE bytes
+LARGE = (6, 6, 6)  # cached listings and feeds, hundreds of KB
+SMALL_SIZE = 64 * 1024
+
+
 def encode(body: bytes, encoding: str, fast: bool) -> bytes:
     """``body`` in one content coding; ``fast`` trades bytes for CPU (per-request use)."""
+    br, zst, gz = FAST if fast else SMALL if len(body) <= SMALL_SIZE else LARGE
     if encoding == "br":
-        return brotli.compress(body, quality=4 if fast else 9, mode=brotli.MODE_TEXT)
+        return brotli.compress(body, quality=br, mode=brotli.MODE_TEXT)
     if encoding == "zstd":
-        return _zstd(3 if fast else 12).compress(body)
+        return _zstd(zst).compress(body)
     if encoding == "gzip":
-        return gzip.compress(body, compresslevel=6 if fast else 9, mtime=0)
+        return gzip.compress(body, compresslevel=gz, mtime=0)
     raise ValueError(f"unknown content coding {encoding}")
 
 
 def variants(body: bytes) -> dict[str, bytes]:
-    """Every coding of a body that is cached (compressed once, at high levels)."""
+    """Every coding of a body that is cached (compressed once, when it is cached)."""
     out = {"identity": body}
     for enc in PREFERENCE:
         out[enc] = encode(body, enc, fast=False)
