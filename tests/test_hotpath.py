@@ -260,3 +260,28 @@ def test_cached_pages_outlive_a_redis_outage(tmp_path):
     assert down.status_code == 503 and b"Storage unavailable" in down.data
     time.sleep(2.0)  # past stale_seconds: no more stale copies
     assert client.get("/arxiv/2411.00001").status_code == 503
+
+
+@pytest.mark.parametrize(
+    "page, chunks, expected",
+    [
+        ("a\x00entries:new\x00b", {"new": [b"1", b"2"]}, b"a12b"),
+        ("a\x00entries:new\x00b\x00entries:cross\x00c", {"new": [b"1"], "cross": [b"2"]}, b"a1b2c"),
+        ("no slot here", {"new": [b"1"]}, b"no slot here"),
+        ("é\x00entries:new\x00", {"new": ["ü".encode()]}, "éü".encode()),
+    ],
+)
+def test_splice_fills_slots_in_order(page, chunks, expected):
+    from server.fragments import splice
+
+    assert splice(page, chunks) == expected
+
+
+def test_compression_levels_follow_the_size():
+    small = b"<p>hello paper</p>" * 100
+    large = b"<p>hello paper</p>" * 20000
+    for body in (small, large):
+        for coding, data in compress.variants(body).items():
+            if coding != "identity":
+                assert DECODE[coding](data) == body
+                assert len(data) < len(body) / 10
