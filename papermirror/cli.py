@@ -1,7 +1,7 @@
 """The ``papermirror`` command: ``papermirror up`` runs the whole mirror.
 
 It starts Redis (embedded, unless PAPERMIRROR_REDIS_URL names one), the RQ
-workers, RQ's cron scheduler and the gunicorn web server as child processes,
+workers, RQ's cron scheduler and the granian web server as child processes,
 restarts a child that crashes, and stops them all cleanly on Ctrl-C or
 SIGTERM. It launches the server and the workers by module name, so it imports
 neither. ``fetch``, ``backfill`` and ``import`` live in :mod:`papermirror.commands`.
@@ -46,26 +46,30 @@ class Child:
 def children(settings: Settings) -> list[Child]:
     """The processes `papermirror up` runs, besides Redis."""
     py = sys.executable
+    # granian: its WSGI server answered a cached page at 5.4x gunicorn gthread's
+    # requests/s (bench/servers.py); docker-compose.yml and the Dockerfile run the same.
     web = Child(
         "web",
         [
             py,
             "-m",
-            "gunicorn",
-            "--config",
-            "python:server.gunicorn_conf",
-            "--bind",
-            f"{settings.host}:{settings.port}",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--factory",
+            "--host",
+            settings.host,
+            "--port",
+            str(settings.port),
             "--workers",
             str(settings.web_workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
+            "--blocking-threads",
             str(settings.web_threads),
-            *(["--access-logfile", settings.access_log] if settings.access_log else []),
-            "--graceful-timeout",
+            "--no-ws",
+            *(["--access-log"] if settings.access_log else []),
+            "--workers-kill-timeout",
             "5",
-            "server:create_app()",
+            "server:create_app",
         ],
     )
     workers = [

@@ -39,11 +39,11 @@ class Settings:
     )
     host: str = field(default="127.0.0.1", metadata={"doc": "address the web server binds"})
     port: int = field(default=8000, metadata={"doc": "port the web server binds"})
-    web_workers: int = field(default=2, metadata={"doc": "gunicorn worker processes"})
+    web_workers: int = field(default=2, metadata={"doc": "web server (granian) worker processes"})
     web_threads: int = field(
         default=64,
         metadata={
-            "doc": "threads per gunicorn worker; a first visit holds one while it "
+            "doc": "threads per web worker; a first visit holds one while it "
             "waits for arXiv, so this bounds how many first visits batch together"
         },
     )
@@ -100,8 +100,8 @@ class Settings:
     access_log: str = field(
         default="",
         metadata={
-            "doc": "where gunicorn writes its access log under `papermirror up`: "
-            "'-' for the console, a file path, or empty for none (faster)"
+            "doc": "the web server's access log under `papermirror up`: '-' (or any "
+            "value) for the console, empty for none (faster)"
         },
     )
     mathjax_url: str = field(

@@ -128,8 +128,10 @@ def test_app_services_share_image_settings_and_wait_for_redis(spec, services, na
 
 def test_web_serves_the_app_factory_with_a_health_check(spec, services):
     web = services["web"]
-    assert web.argv[0] == "gunicorn" and web.argv[-1] == "server:create_app()"
-    assert web.argv[web.argv.index("--bind") + 1] == "0.0.0.0:8000"
+    assert web.argv[0] == "granian" and web.argv[-1] == "server:create_app"
+    assert "--factory" in web.argv
+    assert web.argv[web.argv.index("--host") + 1] == "0.0.0.0"
+    assert web.argv[web.argv.index("--port") + 1] == "8000"
     assert "http://127.0.0.1:8000/healthz'" in web.healthcheck[-1]
     assert web.healthcheck[0] == "python"  # the slim image has no curl
     assert spec["services"]["web"]["ports"] == [
@@ -145,7 +147,7 @@ def test_web_serves_the_app_factory_with_a_health_check(spec, services):
     assert published["web"].argv == web.argv
     settings = Settings.from_env({})
     assert web.argv[web.argv.index("--workers") + 1] == str(settings.web_workers)
-    assert web.argv[web.argv.index("--threads") + 1] == str(settings.web_threads)
+    assert web.argv[web.argv.index("--blocking-threads") + 1] == str(settings.web_threads)
 
 
 def test_workers_scale_and_share_the_fetch_queue(spec, services):
@@ -190,9 +192,9 @@ def test_compose_runs_what_papermirror_up_runs(services):
 
     settings = Settings.from_env({}, redis_url="redis://redis:6379/0")
     up = {c.name.split("-")[0]: c.argv for c in children(settings)}
-    web = _options(up["web"][up["web"].index("gunicorn") + 1 :])
+    web = _options(up["web"][up["web"].index("granian") + 1 :])
     compose_web = _options(services["web"].argv[1:])
-    for flag in set(web) - {"--bind", "--access-logfile"}:
+    for flag in set(web) - {"--host", "--port", "--access-log"}:
         assert compose_web.get(flag) == web[flag], flag
     for name in ("worker", "scheduler"):
         if name in up:  # launched as `python -m rq.cli ...`; the image has the `rq` script
@@ -220,7 +222,7 @@ def test_compose_defaults_are_the_settings_defaults():
             assert default == table[name], name
 
 
-def test_dockerfile_is_slim_non_root_cache_friendly_and_serves_gunicorn(services):
+def test_dockerfile_is_slim_non_root_cache_friendly_and_serves_granian(services):
     rows = compose.dockerfile_instructions()
     words = [w for w, _ in rows]
     assert rows[0] == ("FROM", "python:3.11-slim")
