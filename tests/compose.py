@@ -229,6 +229,13 @@ def localize(service: Service, ports: dict[str, tuple[int, int]]) -> Service:
         return text
 
     argv = [rewrite(a) for a in service.argv]
+    if service.name in ports:  # a server given --host and --port apart (granian)
+        inner, local = ports[service.name]
+        for i, arg in enumerate(argv[:-1]):
+            if arg == "--host" and argv[i + 1] == "0.0.0.0":
+                argv[i + 1] = "127.0.0.1"
+            elif arg == "--port" and argv[i + 1] == str(inner):
+                argv[i + 1] = str(local)
     check = [rewrite(a) for a in service.healthcheck] if service.healthcheck else None
     if argv[0] == "redis-server" and service.name in ports:
         argv += ["--port", str(ports[service.name][1]), "--bind", "127.0.0.1"]
