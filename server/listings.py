@@ -29,6 +29,7 @@ bp = Blueprint("listings", __name__)
 
 PAGE_VERSION = "2"  # bump when the templates change, so ETags change with them
 FEED_SUFFIX = "/feed"
+FOLD_AUTHORS = 10  # names shown before "and N more" (folded only when 3 or more would hide)
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
 
 
@@ -199,6 +200,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
         section_titles=SECTION_TITLES,
         unfollowed=unfollowed,
         total=len(papers),
+        fold_authors=FOLD_AUTHORS,
     )
     return html.encode(), 404 if missing else 200
 
