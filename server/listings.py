@@ -21,7 +21,9 @@ from papermirror import codec
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
 from papermirror.listings import Entry, Listings, combine_raw, counts, expand, select
+from papermirror.ondemand import followed_terms
 from papermirror.records import Paper, to_dict
+from server.ondemand import on_demand
 from server.pagecache import conditional_response
 from server.services import services
 
@@ -94,6 +96,10 @@ def listing_page(text: str):
         return not_found(error)
     if feed:
         return _cached("feed", spec, day, _render_feed, "application/atom+xml")
+    # A category the mirror does not follow is fetched on this visit (server/ondemand.py).
+    waiting = on_demand(spec, day)
+    if waiting is not None:
+        return waiting
     return _cached("html", spec, day, _render_html, "text/html")
 
 
@@ -185,7 +191,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     missing = _missing(loaded, day)
     papers = [] if missing else loaded.papers()
     sections = {s: [(e, p) for e, p in papers if e.section == s] for s in SECTION_TITLES}
-    followed = set(expand(svc.settings.categories))
+    followed = set(expand(followed_terms(svc.settings, svc.redis)))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
     html = render_template(
         "listing.html",

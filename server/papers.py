@@ -16,7 +16,7 @@ bp = Blueprint("papers", __name__)
 prefix_bp = Blueprint("prefix", __name__)
 
 MAX_IDS = 50  # papers on one page; more is surely a mistake, and each may cost a fetch
-PAGE_VERSION = "1"  # bump when templates change, so ETags change with them
+PAGE_VERSION = "2"  # bump when templates change, so ETags change with them
 
 
 def parse_id_list(spec: str) -> list[PaperRef] | None:
