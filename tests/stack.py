@@ -121,6 +121,8 @@ class Mirror:
             "port": port,
             "data_dir": data_dir,
             "arxiv_api_url": api_url,
+            # The catch-up job fetches the followed feeds at start: from the replay server too.
+            "arxiv_rss_url": api_url.rpartition("/api/")[0] + "/rss/",
             "arxiv_min_interval": 0.2,
             "contact": "tests@papermirror.invalid",
             "mathjax_url": "",
