@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import redis
 
@@ -33,8 +34,14 @@ DAY = 86400
 
 def configured(settings: Settings, term: str) -> bool:
     """Whether the settings' own list covers ``term`` (itself, or its whole archive)."""
-    followed, _ = follow_terms(settings.categories)
+    followed = _configured_terms(tuple(settings.categories))
     return term in followed or archive_of(term) in followed
+
+
+@lru_cache(maxsize=8)
+def _configured_terms(categories: tuple[str, ...]) -> frozenset[str]:
+    # Parsed once per settings value: every listing request of a spec asks.
+    return frozenset(follow_terms(categories)[0])
 
 
 def visited_terms(client: redis.Redis, days: int, now: float | None = None) -> list[str]:

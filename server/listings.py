@@ -94,12 +94,12 @@ def listing_page(text: str):
     day, error = _requested_day()
     if error:
         return not_found(error)
-    if feed:
-        return _cached("feed", spec, day, _render_feed, "application/atom+xml")
     # A category the mirror does not follow is fetched on this visit (server/ondemand.py).
-    waiting = on_demand(spec, day)
+    waiting = on_demand(spec, day, page=not feed)
     if waiting is not None:
         return waiting
+    if feed:
+        return _cached("feed", spec, day, _render_feed, "application/atom+xml")
     return _cached("html", spec, day, _render_html, "text/html")
 
 

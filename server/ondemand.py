@@ -24,8 +24,12 @@ REFRESH = 3  # seconds between the waiting page's reloads
 RETRY_REFRESH = 60
 
 
-def on_demand(spec: Spec, day: str | None) -> Response | None:
-    """Queue fetches for the spec's unfollowed terms; a waiting page while it has no listing."""
+def on_demand(spec: Spec, day: str | None, page: bool = True) -> Response | None:
+    """Queue fetches for the spec's unfollowed terms; a waiting page while it has no listing.
+
+    With ``page`` False (the Atom feed) only the visit counts: a feed reader that polls an
+    unfollowed category keeps it followed, and its feed answers 404 until the listing lands.
+    """
     svc = services()
     demand = OnDemand(svc.settings, svc.redis)
     terms = demand.unfollowed(spec)
@@ -46,7 +50,7 @@ def on_demand(spec: Spec, day: str | None) -> Response | None:
             demand.release(claimed)
             raise
     listings = Listings(svc.redis)
-    if day is not None or listings.latest(spec) is not None:
+    if not page or day is not None or listings.latest(spec) is not None:
         return None
     pending = demand.pending(terms)
     outcomes = listings.outcomes(terms)

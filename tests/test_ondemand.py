@@ -132,3 +132,12 @@ def test_visits_decide_what_is_due(redis_client):
         [{"term": "astro-ph", "status": "empty", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ")}]
     )
     assert demand.visit(["astro-ph"]) == []
+
+
+def test_a_feed_reader_polling_an_unfollowed_category_gets_it_fetched(mirror, replay):
+    replay.route("/rss/hep-ex", ALL_FEED)
+    client = create_app(mirror.settings).test_client()
+    assert client.get("/arxiv/hep-ex/feed").status_code == 404  # nothing yet: no waiting page
+    feed = wait_until(lambda: (r := client.get("/arxiv/hep-ex/feed")).status_code == 200 and r)
+    assert b"<entry>" in feed.data and "hep-ex" in visited_terms(mirror.redis, 3)
+    assert len(replay.requests("/rss/hep-ex")) == 1
