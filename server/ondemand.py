@@ -12,7 +12,7 @@ import logging
 
 from flask import Response, render_template
 
-from papermirror.categories import Spec
+from papermirror.categories import Spec, category_name
 from papermirror.listings import Listings
 from papermirror.ondemand import CLAIM_TTL, OnDemand
 from server.services import services
@@ -68,6 +68,7 @@ def on_demand(spec: Spec, day: str | None, page: bool = True) -> Response | None
     html = render_template(
         "listing_waiting.html",
         spec=spec,
+        title=", ".join(f"{t} ({category_name(t)})" for t in spec.include),
         fetching=fetching,
         states=states,
         refresh=refresh,
