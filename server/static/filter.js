@@ -5,8 +5,9 @@
 // The query: keywords separated by commas or semicolons ("diffusion, LLM, reinforcement
 // learning"); a keyword of several words is a phrase; "quoted text" is a phrase too and may
 // hold commas; -word or -"a phrase" excludes. A keyword matches whole words only ("RL" is not
-// in "world"), in any case, with an optional plural "s" ("LLM" finds "LLMs"). Text inside math
-// ($…$, $$…$$, \(…\), \[…\]) is neither matched nor highlighted: marks there would break it.
+// in "world"), in any case, with or without accents, with an optional plural "s" ("LLM" finds
+// "LLMs"). Text inside math ($…$, $$…$$, \(…\), \[…\]) is neither matched nor highlighted:
+// marks there would break it.
 (function (root, factory) {
   if (typeof module === "object" && module.exports) module.exports = factory();
   else root.PaperFilter = factory();
@@ -14,6 +15,17 @@
   "use strict";
 
   const WORD = "\\p{L}\\p{N}";
+
+  // Accents do not count: "Levy" finds "Lévy", "Schrodinger" finds "Schrödinger". Each
+  // accented Latin letter becomes its base letter, one UTF-16 unit for one, so offsets in the
+  // folded text are offsets in the original.
+  const ACCENTED = /[\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u1E00-\u1EFF]/g;
+  function fold(text) {
+    return String(text).replace(ACCENTED, (c) => {
+      const base = c.normalize("NFD")[0];
+      return base.length === 1 && /\p{L}/u.test(base) ? base : c;
+    });
+  }
 
   /** Parse the box's text into {include: [term], exclude: [term]}; a term is {text, re}. */
   function parseQuery(text) {
@@ -37,7 +49,7 @@
     for (const [negated, raw] of pieces) {
       const words = raw.trim().split(/\s+/).filter(Boolean);
       if (!words.length) continue;
-      const key = (negated ? "-" : "+") + words.join(" ").toLowerCase();
+      const key = (negated ? "-" : "+") + fold(words.join(" ")).toLowerCase();
       if (seen.has(key)) continue;
       seen.add(key);
       const term = { text: words.join(" "), re: termRegExp(words) };
@@ -51,7 +63,7 @@
   }
 
   function termRegExp(words) {
-    const body = words.map(escape).join("\\s+");
+    const body = words.map((w) => escape(fold(w))).join("\\s+");
     const last = words[words.length - 1];
     // A plural "s" is allowed after a keyword that ends in a letter.
     const plural = /\p{L}$/u.test(last) ? "(?:e?s)?" : "";
@@ -72,10 +84,11 @@
   function ranges(text, terms) {
     if (!text || !terms.length) return [];
     const math = mathSpans(text);
+    const folded = fold(text);
     const found = [];
     for (const term of terms) {
       term.re.lastIndex = 0;
-      for (const m of text.matchAll(term.re)) {
+      for (const m of folded.matchAll(term.re)) {
         const start = m.index;
         const end = start + m[0].length;
         if (!math.some(([a, b]) => start < b && end > a)) found.push([start, end]);
@@ -119,5 +132,5 @@
     };
   }
 
-  return { parseQuery, ranges, matches, evaluate, mathSpans };
+  return { parseQuery, ranges, matches, evaluate, mathSpans, fold };
 });

@@ -81,3 +81,13 @@ test("odd input never throws", () => {
     evaluate({ t: "some text (( $x$ 日本語" }, parsed);
   }
 });
+
+test("accents do not count, and marks keep the original letters", () => {
+  assert.deepEqual(marked("the Lévy process of Schrödinger", "levy, Schrodinger"), [
+    "Lévy",
+    "Schrödinger",
+  ]);
+  assert.deepEqual(marked("José Manuel Penin", "jose"), ["José"]);
+  assert.deepEqual(marked("Jose and Lévy", "Lévy, josé"), ["Jose", "Lévy"]);
+  assert.deepEqual(marked("Ærø and 𝔸 then Levy", "levy"), ["Levy"]);
+});
