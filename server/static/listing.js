@@ -31,10 +31,23 @@
   const shown = toolbar.querySelector(".shown");
   const empty = document.querySelector(".filter-empty");
 
-  // Each paper's searchable text, read once before any math is typeset.
+  // Math, raw or typeset (the server's .math spans, MathJax's and KaTeX's output): never
+  // searched, never marked.
+  const MATH = ".math, mjx-container, mjx-assistive-mml, .katex, math, .MathJax, script, style";
+  // An element's text with each math element as a space (raw $…$ is left to filter.js).
+  function plainText(el) {
+    let text = "";
+    for (const child of el.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) text += child.data;
+      else if (child.nodeType === Node.ELEMENT_NODE) text += child.matches(MATH) ? " " : plainText(child);
+    }
+    return text;
+  }
+
+  // Each paper's searchable text, read once.
   const fields = new Map();
   for (const entry of entries) {
-    const text = (sel) => Array.from(entry.querySelectorAll(sel), (el) => el.textContent).join(" ");
+    const text = (sel) => Array.from(entry.querySelectorAll(sel), plainText).join(" ");
     fields.set(entry, {
       title: text(".entry-title .hl"),
       authors: text(".entry-authors .hl"),
@@ -42,8 +55,7 @@
     });
   }
 
-  // --- highlighting: text nodes only, never inside typeset math ------------------------------
-  const MATH = "mjx-container, mjx-assistive-mml, .katex, math, .MathJax, script, style";
+  // --- highlighting: text nodes only, never inside math -------------------------------------
   function unmark(el) {
     const marks = el.querySelectorAll("mark.kw");
     if (!marks.length) return;
@@ -147,6 +159,8 @@
   const pending = new Set();
   let scheduled = false;
   function typeset(el) {
+    // server/static/math.js, where the page has it, typesets the server's .math spans.
+    if (window.paperMirrorMath) { window.paperMirrorMath.typeset(el); return; }
     pending.add(el);
     if (scheduled) return;
     scheduled = true;
