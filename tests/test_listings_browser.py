@@ -457,3 +457,26 @@ def test_each_input_form_opens_the_paper_or_the_listing(site, tmp_path):
     assert out["swapped"][f"/html/{pid}v1"] == [f"/arxiv/{pid}v1", stored["title"]]
     assert out["swapped"]["/abs/2104.12255"][0] == "/arxiv/2104.12255"
     assert out["swapped"]["/list/cs.AI/new"][0] == "/arxiv/cs.AI"
+
+
+def test_marks_never_enter_typeset_math_elements(site, tmp_path):
+    # Typeset math as MathJax, KaTeX and the server's .math spans leave it, beside plain words.
+    out = run(
+        site,
+        tmp_path,
+        r"""
+  await page.goto(`${base}/arxiv/hep-th`);
+  await page.evaluate(() => {
+    const p = document.querySelector("article.entry .entry-abstract p");
+    p.insertAdjacentHTML("beforeend",
+      ' beta <mjx-container>times beta</mjx-container> times <span class="katex">beta</span>' +
+      ' <span class="math inline">$\\beta$</span> and <math><mi>beta</mi></math> end');
+  });
+  await typeKeywords("beta, times");
+  out.inMath = await page.locator(
+    "mjx-container mark, .katex mark, .math mark, math mark").count();
+  out.plain = await page.locator("article.entry .entry-abstract p mark").allTextContents();
+""",
+    )
+    assert out["inMath"] == 0
+    assert out["plain"] == ["beta", "times"]
