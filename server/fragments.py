@@ -34,13 +34,17 @@ class Fragments:
         self._items: OrderedDict[tuple, tuple[bytes, tuple[str, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def render(self, items: Sequence[tuple[Entry, Paper, bytes]]) -> list[bytes]:
+    def render(
+        self, items: Sequence[tuple[Entry, Paper, bytes]], context: dict | None = None
+    ) -> list[bytes]:
         """The entries' UTF-8 markup as chunks to join, numbered 1…n in order.
 
+        ``context`` holds the entry template's other variables (part of the key).
         Renders only what is not cached. Chunks, not one string: a listing page
         is joined once, as bytes, around its template (:func:`splice`).
         """
-        digest = templates_digest()
+        context = context or {}
+        digest = (templates_digest(), *sorted(context.items()))
         out: list[bytes] = []
         template = None
         items_get = self._items.get
@@ -50,7 +54,7 @@ class Fragments:
             if hit is None or hit[0] != blob:
                 if template is None:
                     template = current_app.jinja_env.get_template(TEMPLATE)
-                html = template.render(e=entry, p=paper, n=NUMBER)
+                html = template.render(context, e=entry, p=paper, n=NUMBER)
                 hit = (blob, tuple(part.encode() for part in html.split(NUMBER)))
                 self._put(key, hit)
             parts = hit[1]

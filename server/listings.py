@@ -20,16 +20,19 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
 from papermirror.listings import Entry, Listings, combine_raw, counts, expand
+from papermirror.ondemand import followed_terms
 from papermirror.records import Paper, to_dict
 from server.fragments import fragments, slot, splice
 from server.lookup import _decode as decode  # the decode cache paper pages use
+from server.ondemand import on_demand
 from server.pagecache import conditional_response, not_modified, templates_digest
 from server.services import services
 
 bp = Blueprint("listings", __name__)
 
-PAGE_VERSION = "1"  # bump when a page changes without a template change
+PAGE_VERSION = "2"  # bump when a page changes without a template change
 FEED_SUFFIX = "/feed"
+FOLD_AUTHORS = 10  # names shown before "and N more" (folded only when 3 or more would hide)
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
 
 
@@ -134,6 +137,10 @@ def listing_page(text: str):
     day, error = _requested_day()
     if error:
         return not_found(error)
+    # A category the mirror does not follow is fetched on this visit (server/ondemand.py).
+    waiting = on_demand(spec, day, page=not feed)
+    if waiting is not None:
+        return waiting
     if feed:
         return _cached("feed", spec, day, _render_feed, "application/atom+xml")
     return _cached("html", spec, day, _render_html, "text/html")
@@ -240,8 +247,9 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     items = [] if missing else loaded.items()
     by_section = {s: [i for i in items if i[0].section == s] for s in SECTION_TITLES}
     sections = {s: [(e, p) for e, p, _ in found] for s, found in by_section.items()}
-    chunks = {s: fragments.render(found) for s, found in by_section.items()}
-    followed = set(expand(svc.settings.categories))
+    context = {"fold_authors": FOLD_AUTHORS}
+    chunks = {s: fragments.render(found, context) for s, found in by_section.items()}
+    followed = set(expand(followed_terms(svc.settings, svc.redis)))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
     html = render_template(
         "listing.html",
@@ -257,6 +265,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
         section_titles=SECTION_TITLES,
         unfollowed=unfollowed,
         total=len(items),
+        fold_authors=FOLD_AUTHORS,
     )
     return splice(html, chunks), 404 if missing else 200
 
