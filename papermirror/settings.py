@@ -106,7 +106,9 @@ class Settings:
     )
     mathjax_url: str = field(
         default="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
-        metadata={"doc": "MathJax script that renders LaTeX in abstracts; empty: plain text"},
+        metadata={
+            "doc": "MathJax 3 script (a CDN) used when PAPERMIRROR_MATH_RENDERER is `mathjax`"
+        },
     )
     categories: tuple[str, ...] = field(
         default=DEFAULT_CATEGORIES,
@@ -133,6 +135,15 @@ class Settings:
         },
     )
     log_level: str = field(default="INFO", metadata={"doc": "log level of every process"})
+    # --- surface ---
+    math_renderer: str = field(
+        default="katex",
+        metadata={
+            "doc": "how readers' browsers typeset TeX math in titles and abstracts: `katex` "
+            "(bundled, served by the mirror: no third-party request), `mathjax` (the "
+            "script at PAPERMIRROR_MATHJAX_URL), or `off` (TeX as typed)"
+        },
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:

@@ -27,7 +27,7 @@ from server.services import services
 
 bp = Blueprint("listings", __name__)
 
-PAGE_VERSION = "1"  # bump when the templates change, so ETags change with them
+PAGE_VERSION = "2"  # bump when the templates change, so ETags change with them
 FEED_SUFFIX = "/feed"
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
 

@@ -1,5 +1,4 @@
 // Listing pages: keyword highlight and filter, and stars, kept in localStorage as on Cool Papers.
-// MathJax loads only when an abstract is first opened: a day of cs holds hundreds.
 (() => {
   const KEYWORDS = "papermirror.keywords";
   const ONLY_MATCHING = "papermirror.onlyMatching";
@@ -22,26 +21,34 @@
   const onlyMatching = document.getElementById("only-matching");
   const onlyStarred = document.getElementById("only-starred");
   const shown = document.querySelector(".toolbar .shown");
-  // The plain text of every highlightable element, to redo highlights from.
-  const texts = new Map();
-  for (const el of document.querySelectorAll(".entry .hl")) texts.set(el, el.textContent);
-
   const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const parseKeywords = (text) =>
     text.split(/[,;]/).map((k) => k.trim()).filter((k) => k.length > 1);
 
+  // Marks go into text nodes only, never inside math (.math, typeset or not), so a
+  // highlight leaves the server's markup and KaTeX's output alone.
   function highlight(el, pattern) {
-    const text = texts.get(el);
-    if (!pattern) { el.textContent = text; return false; }
-    const parts = text.split(pattern);
-    if (parts.length === 1) { el.textContent = text; return false; }
-    el.replaceChildren(...parts.map((part, i) => {
-      if (i % 2 === 0) return document.createTextNode(part);
-      const mark = document.createElement("mark");
-      mark.textContent = part;
-      return mark;
-    }));
-    return true;
+    for (const mark of el.querySelectorAll("mark")) mark.replaceWith(mark.textContent);
+    el.normalize();
+    if (!pattern) return false;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => (n.parentElement.closest(".math") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    });
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    let hit = false;
+    for (const node of nodes) {
+      const parts = node.data.split(pattern);
+      if (parts.length === 1) continue;
+      hit = true;
+      node.replaceWith(...parts.map((part, i) => {
+        if (i % 2 === 0) return document.createTextNode(part);
+        const mark = document.createElement("mark");
+        mark.textContent = part;
+        return mark;
+      }));
+    }
+    return hit;
   }
 
   function stars() {
@@ -75,7 +82,8 @@
       section.querySelector(".count").textContent = left === all ? `${all}` : `${left} of ${all}`;
     }
     shown.textContent = visible === entries.length ? "" : `${visible} of ${entries.length} shown`;
-    typesetOpen();
+    // Math typesets from server/static/math.js (window.paperMirrorMath), when the page has any.
+    if (window.paperMirrorMath) window.paperMirrorMath.typeset(document.body);
   }
 
   function save() {
@@ -84,41 +92,6 @@
     store.set(ONLY_STARRED, onlyStarred.checked);
     apply();
   }
-
-  // --- MathJax, on demand ------------------------------------------------------------------
-  const mathjaxUrl = document.currentScript ? document.currentScript.dataset.mathjax : "";
-  let mathjax = null;
-  function loadMathJax() {
-    if (!mathjaxUrl) return Promise.reject(new Error("MathJax disabled"));
-    if (!mathjax) {
-      mathjax = new Promise((resolve) => {
-        window.MathJax = {
-          loader: { load: ["ui/safe"] },  // no javascript: links or styles from abstracts
-          tex: { inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]] },
-          startup: { typeset: false, ready: () => { window.MathJax.startup.defaultReady(); resolve(); } },
-        };
-        const script = document.createElement("script");
-        script.src = mathjaxUrl;
-        script.async = true;
-        document.head.appendChild(script);
-      });
-    }
-    return mathjax;
-  }
-  function typeset(el) {
-    loadMathJax().then(() => window.MathJax.typesetPromise([el])).catch(() => {});
-  }
-  function typesetOpen() {
-    if (!mathjax) return;
-    for (const d of document.querySelectorAll("details.entry-abstract[open] p")) typeset(d);
-  }
-
-  document.addEventListener("toggle", (event) => {
-    const details = event.target;
-    if (details.matches && details.matches("details.entry-abstract") && details.open) {
-      typeset(details.querySelector("p"));
-    }
-  }, true);
 
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.star");
