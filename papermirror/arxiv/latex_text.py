@@ -11,6 +11,7 @@ Flask, no Redis.
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
@@ -49,6 +50,8 @@ def _converter() -> LatexNodes2Text:
 
 
 _CONVERTER = _converter()
+# Its tolerant parser logs every stray brace at INFO: authors' typos are not the operator's news.
+logging.getLogger("pylatexenc").setLevel(logging.WARNING)
 
 
 def split_math(text: str) -> list[tuple[bool, str]]:
