@@ -103,6 +103,15 @@ const base = process.env.BASE_URL, shots = process.env.SHOTS;
     out.summaryCheckboxes = await page.locator("summary input").count();
     await context.close();
   }
+  // 6. The extension's options page follows dark mode too (a file, outside the mirror).
+  {
+    const context = await browser.newContext({ viewport: { width: 700, height: 600 }, colorScheme: "dark" });
+    const page = await context.newPage();
+    await page.goto("file://" + process.env.OPTIONS_PAGE);
+    out.optionsDarkBackground = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await shot(page, "extension-options-dark");
+    await context.close();
+  }
   console.log(JSON.stringify(out));
   await browser.close();
 })().catch((e) => { console.error(e); process.exit(1); });

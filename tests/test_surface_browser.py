@@ -55,6 +55,7 @@ def browser_run(loaded, tmp_path):  # noqa: F811
             "CHROMIUM": CHROMIUM,
             "BASE_URL": f"http://127.0.0.1:{server.server_port}",
             "SHOTS": str(SHOTS),
+            "OPTIONS_PAGE": str(ROOT / "extension" / "options.html"),
         }
         done = subprocess.run(
             ["node", str(script)], env=env, capture_output=True, text=True, timeout=240
@@ -101,6 +102,7 @@ def test_reading_surface(browser_run):
     assert out["toggledBackground"] != dark and out["toggledAfterReload"] != dark
     assert out["themeStored"] == "light"
     assert out["manualDarkBackground"] == dark
+    assert out["optionsDarkBackground"] == dark
     # Phones: no page is wider than 360 px.
     assert out["widths"] == dict.fromkeys(out["widths"], 360), out["widths"]
     assert out["firstTab"] == "Skip to content"
