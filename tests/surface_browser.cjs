@@ -95,6 +95,26 @@ const base = process.env.BASE_URL, shots = process.env.SHOTS;
     await shot(page, `${name}-360`);
     await context.close();
   }
+  // 5b. An anchor lands below the sticky toolbar, on a phone too; touch targets are >= 24 px.
+  out.anchors = {};
+  for (const width of [1366, 360]) {
+    const { context, page } = await open("/arxiv/cs.AI#2411.18071", { width, height: 780 });
+    await page.waitForTimeout(200);
+    out.anchors[width] = await page.evaluate(() => {
+      const bar = document.querySelector("form.toolbar").getBoundingClientRect();
+      const entry = document.getElementById("2411.18071").getBoundingClientRect();
+      return { toolbarBottom: bar.bottom, entryTop: entry.top };
+    });
+    if (width === 360) {
+      out.smallTargets = await page.evaluate(() => Array.from(
+        document.querySelectorAll("button, summary, form.toolbar label, .entry-meta a"))
+        .filter((el) => el.offsetParent !== null)
+        .map((el) => [el.textContent.trim().slice(0, 20), el.getBoundingClientRect()])
+        .filter(([, r]) => r.height < 24 || r.width < 24)
+        .map(([t, r]) => `${t} ${Math.round(r.width)}x${Math.round(r.height)}`));
+    }
+    await context.close();
+  }
   // 5. The skip link is the first thing a keyboard reaches.
   {
     const { context, page } = await open("/");

@@ -105,5 +105,8 @@ def test_reading_surface(browser_run):
     assert out["optionsDarkBackground"] == dark
     # Phones: no page is wider than 360 px.
     assert out["widths"] == dict.fromkeys(out["widths"], 360), out["widths"]
+    for width, where in out["anchors"].items():
+        assert where["entryTop"] >= where["toolbarBottom"] - 1, (width, where)
+    assert out["smallTargets"] == []
     assert out["firstTab"] == "Skip to content"
     assert out["summaryCheckboxes"] == 0
