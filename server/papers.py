@@ -55,7 +55,8 @@ def paper_page(spec: str):
         r.state == "found" and infos[r.ref.id].checking and (r.ref.version or 0) > r.paper.version
         for r in results
     )
-    if states == {"found"} and not checking:
+    # A page that will change when arXiv answers is not cached: its next view shows the answer.
+    if states == {"found"} and not any(i.checking for i in infos.values()):
         return _cached_page(results, infos)
     if "found" in states:
         status = 200
