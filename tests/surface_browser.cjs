@@ -115,6 +115,33 @@ const base = process.env.BASE_URL, shots = process.env.SHOTS;
     }
     await context.close();
   }
+  // 5c. Hostile TeX: no link, no markup, no dialog, no hang (KaTeX trust: false, maxExpand).
+  {
+    const { context, page } = await open("/arxiv/2411.99999");
+    const dialogs = [];
+    page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+    await mathReady(page);
+    out.hostile = await page.evaluate(() => ({
+      jsLinks: document.querySelectorAll('a[href^="javascript"], [onerror], img').length,
+      classes: document.querySelectorAll(".evil").length,
+      typeset: document.querySelectorAll(".katex, .math-error").length,
+    }));
+    await page.reload();
+    await mathReady(page);
+    out.hostile.dialogs = dialogs;
+    await context.close();
+  }
+  // 5d. Math on a page whose server render did not load KaTeX (a cached fragment): fetched then.
+  {
+    const { context, page } = await open("/");
+    await page.evaluate(() => {
+      document.querySelector("main").insertAdjacentHTML("beforeend", '<p><span class="math inline">$x^2$</span></p>');
+      window.paperMirrorMath.typeset();
+    });
+    await page.waitForFunction(() => document.querySelector("main .katex"));
+    out.lateKatex = await page.locator("main .katex").count();
+    await context.close();
+  }
   // 5. The skip link is the first thing a keyboard reaches.
   {
     const { context, page } = await open("/");

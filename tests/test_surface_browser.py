@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from papermirror.records import Paper
+from papermirror.store import Store
 from tests.test_listings import loaded  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.slow
@@ -34,9 +36,21 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 SCRIPT = Path(__file__).with_name("surface_browser.cjs")
 
 
+HOSTILE = Paper(
+    id="2411.99999",
+    version=1,
+    title=r"Evil $\href{javascript:alert(1)}{click}$ and $\htmlClass{evil}{y}$",
+    abstract=r"$$\url{javascript:alert(2)}$$ <img src=x onerror=alert(3)> "
+    r"$\def\a{\a\a}\a$ and $\rule{9999em}{9999em}$",
+    categories=("cs.AI",),
+    source="api",
+)
+
+
 @pytest.fixture
-def browser_run(loaded, tmp_path):  # noqa: F811
+def browser_run(loaded, redis_client, tmp_path):  # noqa: F811
     """Run SCRIPT against the app on a loopback port; returns its JSON."""
+    Store(redis_client).upsert(HOSTILE)
     missing = pytest.fail if os.environ.get("CI") else pytest.skip
     if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
         missing("needs node and extension/node_modules (npm ci in extension/)")
@@ -108,5 +122,7 @@ def test_reading_surface(browser_run):
     for width, where in out["anchors"].items():
         assert where["entryTop"] >= where["toolbarBottom"] - 1, (width, where)
     assert out["smallTargets"] == []
+    assert out["hostile"] == {"jsLinks": 0, "classes": 0, "typeset": 5, "dialogs": []}
+    assert out["lateKatex"] == 1
     assert out["firstTab"] == "Skip to content"
     assert out["summaryCheckboxes"] == 0

@@ -64,19 +64,50 @@
     mathjax.then(() => window.MathJax.typesetPromise(els)).catch(() => {});
   }
 
+  // The page may name KaTeX itself (the server saw math while rendering it) or not (parts of it
+  // came from a cache): then it is fetched here, only when the page holds math.
+  let katexLoad = null;
+  function loadKatex() {
+    if (window.katex) return Promise.resolve();
+    if (!katexLoad) {
+      katexLoad = new Promise((resolve, reject) => {
+        const css = document.createElement("link");
+        css.rel = "stylesheet";
+        css.href = script.dataset.katexCss;
+        document.head.appendChild(css);
+        const js = document.createElement("script");
+        js.src = script.dataset.katexJs;
+        js.onload = resolve;
+        js.onerror = reject;
+        document.head.appendChild(js);
+      });
+    }
+    return katexLoad;
+  }
+
   function typeset(root = document.body) {
-    if (renderer === "katex" && window.katex) katexTypeset(root);
-    else if (renderer === "mathjax") mathjaxTypeset(root);
+    if (renderer === "katex") {
+      if (window.katex) katexTypeset(root);
+      else if (document.querySelector(".math")) loadKatex().then(() => katexTypeset(root)).catch(() => {});
+    } else if (renderer === "mathjax") mathjaxTypeset(root);
   }
 
   window.paperMirrorMath = { typeset };
   document.addEventListener("toggle", (event) => {
     if (event.target.open) typeset(event.target);
   }, true);
-  const start = () => {
-    typeset();
+  const ready = () => {
     document.documentElement.dataset.mathReady = "1";  // for tests and bench/render.py
     if (performance.mark) performance.mark("math-ready");
+  };
+  const start = () => {
+    const hasMath = document.querySelector(".math");
+    if (renderer === "katex" && hasMath && !window.katex) {
+      loadKatex().then(() => typeset()).catch(() => {}).finally(ready);
+      return;
+    }
+    typeset();
+    ready();
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
