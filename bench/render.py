@@ -6,6 +6,9 @@ KaTeX (the default) and one with PAPERMIRROR_MATH_RENDERER=off, under gunicorn-l
 werkzeug threads (the same for both). Each URL is opened in a fresh Chromium
 context (cold cache), alternating math on and off, REPEATS times.
 
+Beside what the browser received, each page is fetched once with
+``Accept-Encoding: gzip``: the bytes sent and, for comparison, the HTML's gzip -6 size.
+
 "rendered" is the latest of first contentful paint, math typeset and the math
 fonts loaded. Bytes are what the browser received (transfer sizes, so with
 whatever compression the server does), page plus assets, cold cache.
@@ -17,6 +20,7 @@ Usage: python bench/render.py [--repeats 3]
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import os
@@ -83,8 +87,21 @@ def main() -> None:
             # Warm the servers' page caches: the browser's loads measure the browser.
             import requests
 
-            for url in urls.values():
+            wire = {}
+            for name, url in urls.items():
                 requests.get(url, timeout=30)
+                resp = requests.get(
+                    url, timeout=30, headers={"Accept-Encoding": "gzip"}, stream=True
+                )
+                raw = resp.raw.read(decode_content=False)
+                body = (
+                    gzip.decompress(raw) if resp.headers.get("Content-Encoding") == "gzip" else raw
+                )
+                wire[name] = {
+                    "html_bytes_sent": len(raw),
+                    "content_encoding": resp.headers.get("Content-Encoding", "none"),
+                    "html_bytes_gzip6": len(gzip.compress(body, 6)),
+                }
             env = {
                 **os.environ,
                 "NODE_PATH": str(_common.ROOT / "extension" / "node_modules"),
@@ -113,6 +130,7 @@ def main() -> None:
             "bytes_cold": samples[0]["total_bytes"],
             "html_bytes": samples[0]["html_bytes"],
             "requests": samples[0]["requests"],
+            **wire[name],
             "math_spans": samples[0]["math_spans"],
             "typeset": samples[0]["typeset"],
         }

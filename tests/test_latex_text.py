@@ -48,6 +48,8 @@ REAL = [
         r"at \url{https://github.com/ch9397/FixedWing-MonoPPO}",
         "at https://github.com/ch9397/FixedWing-MonoPPO",
     ),
+    # A macro the authors defined stays as written (as on arXiv), not dropped from the sentence.
+    ("2411.18073", "abstract", r"since \DuMPOnline, which", r"since \DuMPOnline, which"),
     # Math stays byte for byte as written, beside converted text.
     ("2411.18509", "title", r"on $S^1\times S^2$", r"on $S^1\times S^2$"),
     ("2411.17792", "title", "$H^3$Fusion: Helpful", "$H^3$Fusion: Helpful"),
@@ -124,7 +126,7 @@ def test_split_math(text, segments):
         ("R&D, 50% and #1", "R&D, 50% and #1"),  # TeX specials meant literally
         ("a---b", "a—b"),
         ("unbalanced { brace", "unbalanced brace"),
-        (r"\unknownmacro{kept text}", "kept text"),
+        (r"\unknownmacro{kept text}", r"\unknownmacrokept text"),
         ("", ""),
         (None, ""),
     ],

@@ -46,7 +46,14 @@ def _converter() -> LatexNodes2Text:
             MacroTextSpec("ref", "%(1)s"),
         ],
     )
+    # A macro the authors defined for themselves (``\\ourmethod``) stays as written, as
+    # arXiv shows it, rather than vanishing from the sentence.
+    db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
     return LatexNodes2Text(latex_context=db, math_mode="verbatim", strict_latex_spaces=True)
+
+
+def _unknown_macro(node, **_) -> str:
+    return "\\" + node.macroname + (node.macro_post_space or "")
 
 
 _CONVERTER = _converter()

@@ -30,7 +30,9 @@
   }
 
   function katexTypeset(root) {
-    for (const el of pending(root)) {
+    const els = pending(root);
+    if (els.length) loadKatexCss();
+    for (const el of els) {
       el.dataset.typeset = "1";
       const tex = source(el);
       try {
@@ -67,14 +69,20 @@
   // The page may name KaTeX itself (the server saw math while rendering it) or not (parts of it
   // came from a cache): then it is fetched here, only when the page holds math.
   let katexLoad = null;
+  let katexCss = null;
+  function loadKatexCss() {
+    if (!katexCss) {
+      katexCss = document.createElement("link");
+      katexCss.rel = "stylesheet";
+      katexCss.href = script.dataset.katexCss;
+      document.head.appendChild(katexCss);
+    }
+  }
   function loadKatex() {
+    loadKatexCss();
     if (window.katex) return Promise.resolve();
     if (!katexLoad) {
       katexLoad = new Promise((resolve, reject) => {
-        const css = document.createElement("link");
-        css.rel = "stylesheet";
-        css.href = script.dataset.katexCss;
-        document.head.appendChild(css);
         const js = document.createElement("script");
         js.src = script.dataset.katexJs;
         js.onload = resolve;
