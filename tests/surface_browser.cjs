@@ -92,7 +92,7 @@ const base = process.env.BASE_URL, shots = process.env.SHOTS;
     await page.locator("details.entry-abstract:has(.math)").first().evaluate((d) => { d.open = true; }).catch(() => {});
     await page.waitForTimeout(100);
     out.widths[name] = await page.evaluate(() => document.documentElement.scrollWidth);
-    await shot(page, `${name}-360`);
+    await shot(page, `${name}-360`, name === "home" || name === "status");
     await context.close();
   }
   // 5b. An anchor lands below the sticky toolbar, on a phone too; touch targets are >= 24 px.

@@ -96,6 +96,16 @@ def test_author_names_keep_their_spaces(tex, name):
     assert author_name(tex) == name
 
 
+def test_no_accented_name_of_the_day_runs_into_the_next_word(papers):
+    import re
+
+    glued = re.compile(r"[À-ÿĀ-ž][A-Z]")  # "JoséManuel": an accented letter, then a capital
+    names = [a.name for p in papers.values() for a in p.authors]
+    accented = [n for n in names if re.search(r"[À-ÿĀ-ž]", n)]
+    assert len(accented) > 80
+    assert [n for n in accented if glued.search(n)] == []
+
+
 def test_penin_from_the_feed(papers):
     """9 of 91 accented names of that day lost a space to the old hand-written table."""
     names = [a.name for a in papers["2411.18592"].authors]
