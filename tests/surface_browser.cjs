@@ -125,6 +125,7 @@ const base = process.env.BASE_URL, shots = process.env.SHOTS;
       jsLinks: document.querySelectorAll('a[href^="javascript"], [onerror], img').length,
       classes: document.querySelectorAll(".evil").length,
       typeset: document.querySelectorAll(".katex, .math-error").length,
+      evil: Array.from(document.querySelectorAll(".math")).filter((e) => e.textContent.includes("EVIL")).length,
     }));
     await page.reload();
     await mathReady(page);

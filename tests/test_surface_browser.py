@@ -41,7 +41,8 @@ HOSTILE = Paper(
     version=1,
     title=r"Evil $\href{javascript:alert(1)}{click}$ and $\htmlClass{evil}{y}$",
     abstract=r"$$\url{javascript:alert(2)}$$ <img src=x onerror=alert(3)> "
-    r"$\def\a{\a\a}\a$ and $\rule{9999em}{9999em}$",
+    r"$\def\a{\a\a}\a$ and $\rule{9999em}{9999em}$ "
+    r"$\gdef\alpha{EVIL}\alpha$ is one paper's own; $\alpha$ stays alpha",
     categories=("cs.AI",),
     source="api",
 )
@@ -122,7 +123,7 @@ def test_reading_surface(browser_run):
     for width, where in out["anchors"].items():
         assert where["entryTop"] >= where["toolbarBottom"] - 1, (width, where)
     assert out["smallTargets"] == []
-    assert out["hostile"] == {"jsLinks": 0, "classes": 0, "typeset": 5, "dialogs": []}
+    assert out["hostile"] == {"jsLinks": 0, "classes": 0, "typeset": 7, "evil": 1, "dialogs": []}
     assert out["lateKatex"] == 1
     assert out["firstTab"] == "Skip to content"
     assert out["summaryCheckboxes"] == 0

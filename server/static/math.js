@@ -12,6 +12,14 @@
   // Papers are untrusted: no \href, \url, \includegraphics or \html… (trust: false), and a
   // bound on macro expansion and sizes, so a crafted abstract cannot hang or flood the page.
   const KATEX_OPTIONS = { throwOnError: true, trust: false, strict: "ignore", maxExpand: 500, maxSize: 20 };
+  // \mbox is gone from KaTeX 0.19; the blackboard letters are the macros authors most often
+  // assume (seen on 2024-11-28: \RR, \PP). A fresh copy per formula: one paper's \gdef must
+  // not change how the next paper on the page reads.
+  const MACROS = {
+    "\\mbox": "\\text{#1}",
+    "\\RR": "\\mathbb{R}", "\\NN": "\\mathbb{N}", "\\ZZ": "\\mathbb{Z}", "\\QQ": "\\mathbb{Q}",
+    "\\CC": "\\mathbb{C}", "\\PP": "\\mathbb{P}", "\\EE": "\\mathbb{E}", "\\FF": "\\mathbb{F}",
+  };
 
   function source(el) {
     const text = el.textContent;
@@ -36,7 +44,9 @@
       el.dataset.typeset = "1";
       const tex = source(el);
       try {
-        window.katex.render(tex, el, { ...KATEX_OPTIONS, displayMode: el.classList.contains("display") });
+        window.katex.render(tex, el, {
+          ...KATEX_OPTIONS, macros: { ...MACROS }, displayMode: el.classList.contains("display"),
+        });
         el.setAttribute("data-tex", tex);
       } catch {
         el.classList.add("math-error");  // KaTeX does not know this TeX: keep it as typed
