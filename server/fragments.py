@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from flask import current_app
+from flask import current_app, g
 from markupsafe import Markup
 
 from papermirror.listings import Entry
@@ -48,20 +48,29 @@ class Fragments:
         out: list[bytes] = []
         template = None
         items_get = self._items.get
+        math = False
         for n, (entry, paper, blob) in enumerate(items, 1):
             key = (digest, entry.id, entry.version, entry.announce_type)
             hit = items_get(key)
             if hit is None or hit[0] != blob:
                 if template is None:
                     template = current_app.jinja_env.get_template(TEMPLATE)
+                # Whether this entry holds math (the tex_html filter flags it on g), so a
+                # page of cached entries still loads the math renderer.
+                before = g.pop("math_used", False)
                 html = template.render(context, e=entry, p=paper, n=NUMBER)
-                hit = (blob, tuple(part.encode() for part in html.split(NUMBER)))
+                flagged = bool(g.pop("math_used", False))
+                g.math_used = before or flagged
+                hit = (blob, tuple(part.encode() for part in html.split(NUMBER)), flagged)
                 self._put(key, hit)
+            math = math or hit[2]
             parts = hit[1]
             out.append(parts[0])
             for part in parts[1:]:
                 out.append(str(n).encode())
                 out.append(part)
+        if math:
+            g.math_used = True
         return out
 
     def _put(self, key: tuple, value: tuple) -> None:

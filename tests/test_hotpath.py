@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from dataclasses import replace
 
 import brotli
 import pytest
@@ -174,7 +175,7 @@ def test_listing_entries_are_numbered_and_reused_across_listings(client):
     cl = client.get("/arxiv/cs.CL").get_data(as_text=True)
     # 2411.00002 is a cross-list in cs.CL: another announce type, so its own fragment.
     assert '<span class="n">1.</span> <a class="hl" href="/arxiv/2411.00002">' in cl
-    assert '<span class="kind">cross</span>' in cl and "\x00" not in cl + ai
+    assert '<span class="kind">cross-list</span>' in cl and "\x00" not in cl + ai
     assert len(fragments) == cached + 1
     both = client.get("/arxiv/cs.AI,cs.CL").get_data(as_text=True)
     assert len(fragments) == cached + 1  # every entry of the union was rendered already
@@ -326,3 +327,21 @@ def test_links_follow_a_trusted_proxys_scheme(client):
         environ_base={"REMOTE_ADDR": "192.0.2.1"},
     ).get_data(as_text=True)
     assert 'href="http://localhost/arxiv/2411.00001"' in spoofed
+
+
+PRELOAD = 'rel="preload" as="style"'  # only when the server saw math on the page
+
+
+def test_a_page_of_cached_entries_still_loads_the_math_renderer(redis_url, redis_client):
+    store = Store(redis_client)
+    math = replace(paper("2411.00007", "Math paper"), abstract="We bound $x^2 + y^2$ by one.")
+    store.upsert_many([math, paper("2411.00008", "Plain paper")])
+    entries = [Entry("2411.00007", "new", 1), Entry("2411.00008", "new", 1)]
+    Listings(redis_client).write_day("2024-11-27", {"cs.AI": entries})
+    client = make_app(redis_url, micro_cache_mb=0, page_cache_seconds=0.0).test_client()
+    first = client.get("/arxiv/cs.AI").get_data(as_text=True)
+    assert PRELOAD in first and '<span class="math inline">' in first
+    store.upsert(paper("2411.00008", "Plain paper, renamed"))  # re-render, math entry cached
+    second = client.get("/arxiv/cs.AI").get_data(as_text=True)
+    assert "Plain paper, renamed" in second
+    assert PRELOAD in second and '<span class="math inline">' in second
