@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import redis
 from flask import Blueprint, jsonify
 from rq import Worker
 
 from papermirror import keys
+from server.outage import RETRY_AFTER
 from server.services import services
 
 bp = Blueprint("health", __name__)
+HOSTNAME = socket.gethostname()
+
+
+def alive(worker: Worker) -> bool:
+    """Whether a registered worker still runs.
+
+    RQ keeps a killed worker registered until its key expires (up to
+    ``worker_ttl`` + 60 s, 8 minutes by default), so the registry alone shows a
+    lost worker as alive. On this host its pid tells at once; a worker on
+    another host counts while its key lives.
+    """
+    if worker.hostname != HOSTNAME or not worker.pid:
+        return True
+    try:
+        os.kill(worker.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def live_workers(client: redis.Redis) -> int:
+    """How many registered RQ workers are alive (see :func:`alive`)."""
+    return sum(alive(w) for w in Worker.all(connection=client))
 
 
 @bp.get("/healthz")
@@ -18,11 +47,12 @@ def healthz():
     svc = services()
     try:
         svc.redis.ping()
-        workers = Worker.count(connection=svc.redis)
+        workers = live_workers(svc.redis)
         pending = svc.store.pending_count()
         calls = int(svc.redis.get(keys.ARXIV_CALLS) or 0)
     except redis.RedisError as exc:
-        return jsonify(status="down", redis=f"unreachable: {type(exc).__name__}"), 503
+        body = jsonify(status="down", redis=f"unreachable: {type(exc).__name__}")
+        return body, 503, {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
     return jsonify(
         status="ok" if workers else "degraded",
         redis="ok",

@@ -25,6 +25,7 @@ from papermirror import keys
 from papermirror.daily import daily_cron
 from papermirror.settings import Settings
 from worker.feeds import JOB_TIMEOUT, RESULT_TTL, catch_up, daily_fetch
+from worker.sweeper import sweep
 
 EASTERN = "America/New_York"
 # Used only when no time zone database is installed: US rules since 2007.
@@ -76,4 +77,14 @@ cron.register(
     result_ttl=3600,
     failure_ttl=RESULT_TTL,
     name="daily-feeds-catch-up",
+)
+# Every pending first visit keeps a job that will fetch it (see worker.sweeper).
+cron.register(
+    sweep,
+    keys.FETCH_QUEUE,
+    interval=settings.sweep_interval,
+    job_timeout=60,
+    result_ttl=0,
+    failure_ttl=3600,
+    name="pending-sweeper",
 )
