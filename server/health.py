@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
@@ -10,9 +11,11 @@ from flask import Blueprint, jsonify
 from rq import Worker
 
 from papermirror import keys
+from papermirror.layout import worker_processes
 from server.outage import RETRY_AFTER
 from server.services import services
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 HOSTNAME = socket.gethostname()
 
@@ -27,6 +30,14 @@ def alive(worker: Worker) -> bool:
     """
     if worker.hostname != HOSTNAME or not worker.pid:
         return True
+    try:
+        # A killed process stays a zombie until its parent reaps it: not alive.
+        with open(f"/proc/{worker.pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass  # no /proc here: ask the kernel
     try:
         os.kill(worker.pid, 0)
     except ProcessLookupError:
@@ -51,12 +62,16 @@ def healthz():
         pending = svc.store.pending_count()
         calls = int(svc.redis.get(keys.ARXIV_CALLS) or 0)
     except redis.RedisError as exc:
-        body = jsonify(status="down", redis=f"unreachable: {type(exc).__name__}")
+        log.warning("healthz: Redis unreachable: %s: %s", type(exc).__name__, exc)
+        body = jsonify(status="down", redis="unreachable")
         return body, 503, {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
+    expected = worker_processes(svc.settings)
     return jsonify(
-        status="ok" if workers else "degraded",
+        # A lost worker shows: fewer than the mirror runs is degraded, not ok.
+        status="ok" if workers >= expected else "degraded",
         redis="ok",
         workers=workers,
+        workers_expected=expected,
         pending_fetches=pending,
         arxiv_requests=calls,
     )
