@@ -238,3 +238,21 @@ def test_an_external_redis_stopped_for_3_s_and_for_20_s(tmp_path, replay):
     finally:
         stop_cleanly(mirror)
         server.stop()
+
+
+def test_sigterm_stops_everything_even_while_redis_is_away(tmp_path, replay):
+    """Started against a Redis that is not there: it serves 503s, and SIGTERM still stops it."""
+    port = embedded.free_port()
+    mirror = Mirror.start(
+        tmp_path / "data", replay.api_url, redis_url=f"redis://127.0.0.1:{port}/0", **FAST
+    )
+    pids = [pid for pid, _ in process_tree(mirror.process.pid)]
+    try:
+        assert_polite_outage(get(mirror, "/arxiv/2104.12255"))
+        assert get(mirror, "/healthz").status_code == 503
+        assert len(mirror.processes("worker.run")) >= 1, "the workers wait for Redis"
+    finally:
+        mirror.process.send_signal(signal.SIGTERM)
+        assert mirror.process.wait(30) == 0, mirror.log
+    time.sleep(0.5)
+    assert not [pid for pid in pids if running(pid)]
