@@ -23,11 +23,18 @@ from papermirror.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def replay_feeds(api_url: str) -> dict[str, str]:
+    """RSS and OAI-PMH on the replay server too, so a scheduled job never reaches the internet."""
+    base = api_url.removesuffix("/api/query")
+    return {"arxiv_rss_url": base + "/rss/", "arxiv_oai_url": base + "/oai"}
+
+
 def stack_settings(redis_url: str, api_url: str, **overrides) -> Settings:
     """Settings for tests: fast intervals, few retries, the replay server as arXiv."""
     values = dict(
         redis_url=redis_url,
         arxiv_api_url=api_url,
+        **replay_feeds(api_url),
         arxiv_min_interval=0.2,
         arxiv_timeout=3.0,
         arxiv_retries=1,
@@ -142,6 +149,7 @@ class Mirror:
             "port": port,
             "data_dir": data_dir,
             "arxiv_api_url": api_url,
+            **replay_feeds(api_url),
             "arxiv_min_interval": 0.2,
             "contact": "tests@papermirror.invalid",
             "mathjax_url": "",

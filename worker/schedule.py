@@ -87,6 +87,7 @@ cron.register(
 cron.register(
     sweep,
     keys.FETCH_QUEUE,
+    kwargs={"older_than": settings.sweep_after},
     interval=settings.sweep_interval,
     job_timeout=60,
     result_ttl=0,

@@ -79,7 +79,7 @@ def sweep_once(client: redis.Redis, older_than: float, now: float | None = None)
     return "enqueued"
 
 
-def sweep() -> str:
-    """The cron job (see worker.schedule)."""
+def sweep(older_than: float | None = None) -> str:
+    """The cron job (see worker.schedule, which passes its ``sweep_after``)."""
     settings, client, _ = context()
-    return sweep_once(client, settings.sweep_after)
+    return sweep_once(client, settings.sweep_after if older_than is None else older_than)
