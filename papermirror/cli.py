@@ -84,8 +84,10 @@ def embedded_redis(settings: Settings) -> tuple[Child, str]:
 
     def launch():
         # Same port, so every client reconnects by itself; same dir, so it reloads its AOF.
+        # Not waiting for it: loading a large AOF takes a while, and the supervisor
+        # must stay responsive (Ctrl-C); it watches the process and pings Redis.
         return embedded.start(
-            redis_dir, port=port, maxmemory=settings.redis_maxmemory, timeout=120
+            redis_dir, port=port, maxmemory=settings.redis_maxmemory, wait=False
         ).process
 
     child = Child("redis", [], needs_redis=False, process=server.process, launch=launch)

@@ -132,8 +132,12 @@ def start(
     maxmemory: str = "0",
     extra_args: tuple[str, ...] = (),
     timeout: float = 10.0,
+    wait: bool = True,
 ) -> EmbeddedRedis:
-    """Start redis-server on 127.0.0.1 with its files in ``data_dir``; wait until it answers."""
+    """Start redis-server on 127.0.0.1 with its files in ``data_dir``; wait until it answers.
+
+    With ``wait=False`` it returns at once: the caller watches the process and :func:`ping`.
+    """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -165,6 +169,8 @@ def start(
         args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"redis://127.0.0.1:{port}/0"
+    if not wait:
+        return EmbeddedRedis(process=process, url=url, data_dir=data_dir)
     # Loading a large append-only file takes a while: allow for it.
     deadline = time.monotonic() + timeout
     while not ping(url):

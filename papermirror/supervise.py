@@ -96,7 +96,7 @@ class Supervisor:
                 if self.stopping:
                     break
                 if not child.running():
-                    child.start(self.env)
+                    self._start(child, time.monotonic())
             if on_started and not self.stopping:
                 on_started()
             redis_was_ok = True
