@@ -1,7 +1,7 @@
 """The ``papermirror`` command: ``papermirror up`` runs the whole mirror.
 
 It starts Redis (embedded, unless PAPERMIRROR_REDIS_URL names one), the RQ
-workers (the first also runs RQ's cron scheduler in a thread) and the gunicorn
+workers (whose parent also runs RQ's schedulers in threads) and the gunicorn
 web server as child processes, keeps them alive (see :mod:`papermirror.supervise`),
 and stops them all cleanly on Ctrl-C or SIGTERM. It launches the server and the
 workers by module name, so it imports neither. ``fetch``, ``backfill``,
@@ -20,7 +20,7 @@ from pathlib import Path
 from papermirror import embedded, keys
 from papermirror.layout import worker_processes
 from papermirror.settings import Settings
-from papermirror.supervise import Child, Supervisor
+from papermirror.supervise import Child, Supervisor, die_with_parent
 
 log = logging.getLogger("papermirror")
 
@@ -78,7 +78,9 @@ def children(settings: Settings) -> list[Child]:
 def embedded_redis(settings: Settings) -> tuple[Child, str]:
     """Start the embedded Redis; a Child that restarts it on its port and data dir."""
     redis_dir = Path(settings.data_dir) / "redis"
-    server = embedded.start(redis_dir, maxmemory=settings.redis_maxmemory)
+    server = embedded.start(
+        redis_dir, maxmemory=settings.redis_maxmemory, preexec_fn=die_with_parent
+    )
     log.info("embedded Redis on %s, data in %s", server.url, redis_dir)
     port = int(server.url.rsplit(":", 1)[1].split("/")[0])
 
@@ -87,7 +89,11 @@ def embedded_redis(settings: Settings) -> tuple[Child, str]:
         # Not waiting for it: loading a large AOF takes a while, and the supervisor
         # must stay responsive (Ctrl-C); it watches the process and pings Redis.
         return embedded.start(
-            redis_dir, port=port, maxmemory=settings.redis_maxmemory, wait=False
+            redis_dir,
+            port=port,
+            maxmemory=settings.redis_maxmemory,
+            wait=False,
+            preexec_fn=die_with_parent,
         ).process
 
     child = Child("redis", [], needs_redis=False, process=server.process, launch=launch)
@@ -96,12 +102,21 @@ def embedded_redis(settings: Settings) -> tuple[Child, str]:
 
 def up(settings: Settings) -> int:
     """Run the mirror until interrupted; returns the exit code."""
+    from papermirror import commands  # not at the top: the supervisor stays small
+
     procs: list[Child] = []
+    if not settings.redis_url and (running := commands.running_url(settings)):
+        # A second Redis on the same files would corrupt them.
+        print(
+            f"a mirror already runs on {settings.data_dir} (its Redis answers at {running});"
+            " stop it first",
+            file=sys.stderr,
+        )
+        return 1
     if not settings.redis_url:
         redis_child, url = embedded_redis(settings)
         procs.append(redis_child)
         settings = Settings.from_env(settings.to_env(), redis_url=url)
-    from papermirror import commands  # not earlier: the supervisor stays small
 
     url_path = commands.url_file(settings)
     if procs:

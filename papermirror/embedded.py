@@ -133,6 +133,7 @@ def start(
     extra_args: tuple[str, ...] = (),
     timeout: float = 10.0,
     wait: bool = True,
+    preexec_fn=None,
 ) -> EmbeddedRedis:
     """Start redis-server on 127.0.0.1 with its files in ``data_dir``; wait until it answers.
 
@@ -166,7 +167,11 @@ def start(
         *extra_args,
     ]
     process = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=preexec_fn,
     )
     url = f"redis://127.0.0.1:{port}/0"
     if not wait:

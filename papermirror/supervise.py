@@ -13,6 +13,7 @@ This module knows processes, not what runs in them (see :mod:`papermirror.cli`).
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -48,7 +49,9 @@ class Child:
         if self.launch:
             self.process = self.launch()
         else:
-            self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.argv, env=env, start_new_session=True, preexec_fn=die_with_parent
+            )
         self.started_at = time.monotonic()
         self.restart_at = None
         log.info("started %s (pid %d)", self.name, self.process.pid)
@@ -65,6 +68,18 @@ class Child:
         if self.process is not None:
             _kill_leftovers(self.process.pid)
         return delay
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child before exec: get SIGTERM when the supervisor dies, even by kill -9,
+    so a killed `papermirror up` leaves no Redis or worker running on its data dir."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux
 
 
 def _kill_leftovers(pgid: int) -> None:

@@ -268,3 +268,32 @@ def test_sigterm_stops_everything_even_while_redis_is_away(tmp_path, replay):
         assert mirror.process.wait(30) == 0, mirror.log
     time.sleep(0.5)
     assert not [pid for pid in pids if running(pid)]
+
+
+def test_kill_9_of_up_itself_leaves_nothing_running_and_a_second_up_is_refused(tmp_path, replay):
+    cached = fresh_ids(replay, 1, skip=25)[0]
+    data = tmp_path / "data"
+    mirror = Mirror.start(data, replay.api_url, **FAST)
+    try:
+        assert open_page(mirror, f"/arxiv/{cached}").status_code == 200
+        # One mirror per data dir: a second Redis on the same files would corrupt them.
+        with pytest.raises(RuntimeError):
+            Mirror.start(data, replay.api_url, timeout=20)
+        assert "a mirror already runs on" in mirror.log
+        pids = [pid for pid, _ in process_tree(mirror.process.pid)[1:]]
+        time.sleep(1.5)  # the append-only file is fsynced every second
+        mirror.process.kill()
+        mirror.process.wait()
+        deadline = time.monotonic() + 30
+        while left := [pid for pid in pids if running(pid)]:
+            assert time.monotonic() < deadline, f"orphans of a killed up: {left}"
+            time.sleep(0.2)
+    finally:
+        mirror.stop()
+    calls = len(replay.requests("/api/query"))
+    mirror = Mirror.start(data, replay.api_url, **FAST)
+    try:
+        assert get(mirror, f"/arxiv/{cached}").status_code == 200
+        assert len(replay.requests("/api/query")) == calls, "the cached paper was lost"
+    finally:
+        stop_cleanly(mirror)
