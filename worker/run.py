@@ -154,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
 
     client = redis.Redis.from_url(redis_url())
     wait_for_redis(client)
+    import worker.jobs  # noqa: F401 - the jobs' code, loaded before the fork: shared
+
     if args.cron:
-        import worker.schedule  # noqa: F401 - loaded before the fork, shared by the workers
+        import worker.schedule  # noqa: F401 - the cron thread's config, likewise
 
     def threads():
         start_cron(client, args.logging_level)
