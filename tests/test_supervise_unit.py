@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 import time
 from itertools import pairwise
 
+import pytest
+
 from papermirror import supervise
+from papermirror.layout import web_processes
+from papermirror.settings import Settings
 from papermirror.supervise import Child, Supervisor
 
 CRASH = [sys.executable, "-c", "import sys; sys.exit(3)"]
@@ -75,3 +81,29 @@ def test_stop_all_stops_every_child():
     children = [Child(f"sleeper-{n}", SLEEP) for n in range(3)]
     run_for(Supervisor(children, {}, lambda: True), 1.0)
     assert all(c.process.poll() is not None for c in children)
+
+
+def test_the_supervisor_imports_no_redis_client():
+    """redis-py alone costs ~20 MB per process; `papermirror up` itself needs none."""
+    code = (
+        "import sys, papermirror.cli; print(sorted({'redis', 'requests', 'rq'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("cores", "setting", "expected"),
+    [
+        (1, 0, 1),
+        (2, 0, 1),
+        (3, 0, 1),
+        (4, 0, 2),
+        (8, 0, 4),
+        (64, 0, 4),
+        (2, 3, 3),
+    ],
+)
+def test_web_processes_follow_the_cores(monkeypatch, cores, setting, expected):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert web_processes(Settings.from_env({}, web_workers=setting)) == expected
