@@ -46,7 +46,9 @@ def running_url(settings: Settings) -> str | None:
     if not path.is_file():
         return None
     url = path.read_text().strip()
-    if embedded.ping(url, timeout=2):
+    # Listening is enough: a Redis too busy to answer a PING in time is still running,
+    # and a second one started on its data dir would corrupt its files.
+    if embedded.ping(url, timeout=5) or embedded.listening(url):
         return url
     log.info("the Redis named in %s does not answer", path)
     return None

@@ -98,6 +98,22 @@ def ping(url: str, timeout: float = 1.0) -> bool:
     return reply.startswith((b"+PONG", b"-NOAUTH", b"-ERR AUTH"))
 
 
+def listening(url: str, timeout: float = 2.0) -> bool:
+    """Whether something accepts connections at ``url``'s address (a busy Redis may be slow
+    to answer a PING, yet it is there: never start a second one on its files)."""
+    parts = urlsplit(url)
+    try:
+        if parts.scheme == "unix":
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(timeout)
+                sock.connect(parts.path)
+        else:
+            socket.create_connection((parts.hostname, parts.port or 6379), timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def password(url: str) -> str | None:
     """The password in a Redis URL, if any."""
     secret = urlsplit(url).password
