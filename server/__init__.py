@@ -34,10 +34,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         services,
         starred,
     )
+    from server.outage import init_app as init_outage  # Redis errors: a clear 503
 
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    init_outage(app)
     for module in (pages, papers, api, health, extension, listings, starred):
         app.register_blueprint(module.bp)
     # Registered last so every real route wins over the catch-all prefix form.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -29,15 +28,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(UnicodeDecodeError)
     def undecodable(exc):
         return _respond(400, "Bad request", "The address holds bytes that are not valid UTF-8.")
-
-    @app.errorhandler(redis.RedisError)
-    def storage_down(exc):
-        log.error("Redis error on %s: %s", request.path, exc)
-        return _respond(
-            503,
-            "Storage unavailable",
-            "The mirror's database is not answering. Please try again shortly.",
-        )
 
     @app.errorhandler(Exception)
     def unexpected(exc):

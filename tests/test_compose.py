@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from papermirror import keys
+from papermirror import embedded, keys
 from papermirror.settings import Settings, settings_table
 from tests import compose
 from tests.compose import COMPOSE_FILE, ENV_EXAMPLE, ROOT
@@ -104,7 +104,14 @@ def test_the_four_services(spec):
 def test_redis_is_official_persistent_healthy_and_private(spec, services):
     redis = spec["services"]["redis"]
     assert redis["image"].startswith("redis:")
-    assert services["redis"].argv == ["redis-server", "--appendonly", "yes"]
+    argv = services["redis"].argv
+    assert argv[0] == "redis-server"
+    options = dict(zip(argv[1::2], argv[2::2], strict=True))
+    # Both persistence modes, as Redis's persistence guide recommends, and never evict.
+    assert options["--appendonly"] == "yes" and options["--appendfsync"] == "everysec"
+    assert options["--save"] == embedded.SAVE_POINTS
+    assert options["--maxmemory"] == Settings.from_env({}).redis_maxmemory
+    assert options["--maxmemory-policy"] == "noeviction"
     # The official image keeps its data in /data, its working directory.
     assert "redis-data:/data" in redis["volumes"]
     assert services["redis"].healthcheck == ["redis-cli", "ping"]
@@ -144,7 +151,9 @@ def test_web_serves_the_app_factory_with_a_health_check(spec, services):
     )
     assert published["web"].argv == web.argv
     settings = Settings.from_env({})
-    assert web.argv[web.argv.index("--workers") + 1] == str(settings.web_workers)
+    # The process count comes from server.gunicorn_conf (PAPERMIRROR_WEB_WORKERS), as in `up`.
+    assert "--workers" not in web.argv
+    assert "PAPERMIRROR_WEB_WORKERS" in compose.variables() or settings.web_workers == 0
     assert web.argv[web.argv.index("--threads") + 1] == str(settings.web_threads)
 
 
@@ -152,8 +161,9 @@ def test_workers_scale_and_share_the_fetch_queue(spec, services):
     worker = spec["services"]["worker"]
     assert "container_name" not in worker and "ports" not in worker, "would block --scale"
     argv = services["worker"].argv
-    assert argv[:2] == ["rq", "worker"] and argv[-1] == keys.FETCH_QUEUE
-    assert "--with-scheduler" in argv  # runs the delayed retries of failed fetches
+    # One RQ worker per replica, which runs RQ's retry scheduler itself (no --cron).
+    assert argv[:3] == ["python", "-m", "worker.run"] and argv[-1] == keys.FETCH_QUEUE
+    assert "--cron" not in argv and "--processes" not in argv
     assert "--url" not in argv, "a Redis password would show in ps"
     assert services["worker"].env["RQ_REDIS_URL"] == services["worker"].env["PAPERMIRROR_REDIS_URL"]
     assert services["worker"].replicas == Settings.from_env({}).workers
@@ -194,9 +204,14 @@ def test_compose_runs_what_papermirror_up_runs(services):
     compose_web = _options(services["web"].argv[1:])
     for flag in set(web) - {"--bind", "--access-logfile"}:
         assert compose_web.get(flag) == web[flag], flag
-    for name in ("worker", "scheduler"):
-        if name in up:  # launched as `python -m rq.cli ...`; the image has the `rq` script
-            assert services[name].argv[1:] == up[name][up[name].index("rq.cli") + 1 :]
+    # The workers: the same options, but compose scales by container, not --processes,
+    # and runs the cron scheduler as its own service instead of --cron.
+    rq = up["workers"][up["workers"].index("worker.run") + 1 :]
+    for flag in ("--cron",):
+        rq.remove(flag)
+    at = rq.index("--processes")
+    del rq[at : at + 2]
+    assert services["worker"].argv[3:] == rq
 
 
 def test_env_example_is_generated_from_settings():
