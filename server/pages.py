@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from papermirror.categories import ARCHIVES, CATEGORIES, category_name
 from papermirror.daily import follow_terms
 from papermirror.listings import Listings, archive_of
+from papermirror.reasons import feed_status
 from server.services import services
 
 bp = Blueprint("pages", __name__)
@@ -31,8 +32,16 @@ def home():
     followed, invalid = follow_terms(svc.settings.categories)
     listings = Listings(svc.redis)
     outcomes = listings.outcomes([*followed, *invalid])
+    # A failed fetch shows its kind in plain words; the error text is for /admin.
     status = [
-        {"term": t, "name": category_name(t) or "", "outcome": outcomes.get(t)}
+        {
+            "term": t,
+            "name": category_name(t) or "",
+            "outcome": outcomes.get(t),
+            "reason": feed_status(o)
+            if (o := outcomes.get(t)) and o.get("status") == "error"
+            else "",
+        }
         for t in [*followed, *invalid]
     ]
     return render_template(

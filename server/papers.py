@@ -111,6 +111,8 @@ def prefix(target: str):
     """The mirror's address typed in front of a paper URL: /https://arxiv.org/abs/…"""
     if request.method not in ("GET", "HEAD"):
         abort(405)
+    if request.path.startswith("/api/"):
+        abort(404)  # an unknown API route: JSON, not the people's page
     # full_path keeps the query string, which legacy forms (/abs?id=…) need.
     text = request.full_path.lstrip("/").removesuffix("?")
     refs = resolve(text)[:MAX_IDS]
