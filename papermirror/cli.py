@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def up(settings: Settings) -> int:
         commands.url_file(settings).write_text(redis_server.url + "\n")
     # rq reads its Redis URL from RQ_REDIS_URL: a password in it stays out of `ps`.
     env = {**os.environ, **settings.to_env(), "RQ_REDIS_URL": settings.redis_url}
+    env.update(_metrics_env(settings))
     procs = children(settings)
     stopping = False
 
@@ -158,6 +160,24 @@ def up(settings: Settings) -> int:
     return code
 
 
+def status(settings: Settings, as_json: bool = False) -> int:
+    """Print the operator report (see server.opsreport, run as a child: it needs RQ)."""
+    with commands.connect(settings) as url:
+        env = {**os.environ, **settings.to_env(), "PAPERMIRROR_REDIS_URL": url}
+        argv = [sys.executable, "-m", "server.opsreport", *(["--json"] if as_json else [])]
+        return subprocess.run(argv, env=env, check=False).returncode
+
+
+def _metrics_env(settings: Settings) -> dict[str, str]:
+    """prometheus-client's multiprocess directory for the web workers, wiped at each start."""
+    if settings.metrics.strip().lower() in ("", "off", "0", "false", "no"):
+        return {}
+    directory = Path(settings.data_dir) / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
+
+
 def _may_restart(child: Child) -> bool:
     now = time.monotonic()
     child.crashes = [t for t in child.crashes if now - t < RESTART_WINDOW] + [now]
@@ -187,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--port", type=int, help="port to bind (PAPERMIRROR_PORT)")
     p_up.add_argument("--workers", type=int, help="RQ workers to run (PAPERMIRROR_WORKERS)")
     commands.add_parsers(sub)
+    p_status = sub.add_parser("status", help="what the operator page shows, in the terminal")
+    p_status.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
     overrides = {
         k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None)) is not None
@@ -198,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
     if args.command == "up":
         return up(settings)
+    if args.command == "status":
+        return status(settings, args.json)
     return commands.run(args, settings)
 
 

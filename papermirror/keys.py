@@ -64,3 +64,15 @@ FEED_STATUS = f"{PREFIX}feeds"
 # List of recent fetch outcomes, newest first, capped at FEED_LOG_LENGTH.
 FEED_LOG = f"{PREFIX}feeds:log"
 FEED_LOG_LENGTH = 500
+
+
+# --- operations (metrics, /admin) ---
+def metric(name: str) -> str:
+    """Hash of a metric counted in Redis by every process (see papermirror.metrics)."""
+    return f"{PREFIX}metric:{name}"
+
+
+# Failed /admin sign-ins per client address, counted in a short window.
+def admin_failures(client: str) -> str:
+    """Count of failed /admin attempts from one client address (expires)."""
+    return f"{PREFIX}admin:fail:{client}"
