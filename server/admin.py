@@ -44,13 +44,19 @@ def _token() -> str:
     return services().settings.admin_token
 
 
-def _mac(purpose: str) -> str:
-    return hmac.new(_token().encode(), purpose.encode(), hashlib.sha256).hexdigest()
+def _mac(purpose: str, token: str | None = None) -> str:
+    key = (_token() if token is None else token).encode()
+    return hmac.new(key, purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token_for(token: str) -> str:
+    """The hidden field every /admin form carries, for this admin token."""
+    return _mac("papermirror-admin-csrf", token)
 
 
 def csrf_token() -> str:
-    """The hidden field every /admin form carries."""
-    return _mac("papermirror-admin-csrf")
+    """The CSRF field for the configured token."""
+    return csrf_token_for(_token())
 
 
 def _client() -> str:
