@@ -110,7 +110,8 @@ class Shared:
         n = len(self.labels)
         for raw_field, raw_value in client.hgetall(self.key).items():
             parts = raw_field.decode().split(_SEP)
-            values, rest = tuple(parts[:n]) if n else (), parts[n:]
+            # Without labels the field still starts with the (empty) label part.
+            values, rest = tuple(parts[:n]), parts[max(n, 1) :]
             entry = out.setdefault(values, {"value": 0.0, "buckets": {}, "sum": 0.0, "count": 0})
             number = float(raw_value)
             if self.kind == "counter":
