@@ -31,9 +31,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics_endpoint.init_app(app)
     for module in (pages, papers, api, health, extension, listings):
         app.register_blueprint(module.bp)
-    from server import admin
+    from server import admin, openapi
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(openapi.bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)
     return app
