@@ -162,6 +162,10 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                 "required": True,
                 "schema": {"type": "string"},
                 "description": "an arXiv id, with or without version (`hep-th/9901001v2`)",
+                "examples": {
+                    "new-style": {"value": "2104.12255"},
+                    "old-style": {"value": "hep-ex/0406020v1"},
+                },
             }
         ],
         "responses": {

@@ -149,7 +149,7 @@ class Mirror:
 
         try:
             return requests.get(self.base + "/healthz/live", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or a read timeout on a loaded machine
             return False
 
     def stop(self, timeout: float = 30) -> int:
