@@ -171,7 +171,10 @@ def _is_loopback(address: str | None) -> bool:
 @bp.get("/metrics")
 def metrics_page():
     """The Prometheus text exposition, for loopback clients only (``PAPERMIRROR_METRICS=on``)."""
-    if not _is_loopback(request.remote_addr):
+    # A reverse proxy on the same host makes every client look local: a forwarded
+    # request is someone else's, whatever its address.
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if forwarded or not _is_loopback(request.remote_addr):
         abort(404)
     from server.services import services
 

@@ -94,7 +94,40 @@ def test_metrics_endpoint_is_loopback_only_and_absent_when_off(redis_url):
     remote = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert remote.status_code == 404
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+    proxied = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status_code == 404
+    assert client.get("/metrics", headers={"Forwarded": "for=203.0.113.9"}).status_code == 404
     off = create_app(stack_settings(redis_url, "http://127.0.0.1:9/api"))
     assert off.test_client().get("/metrics").status_code == 404
     far = create_app(stack_settings(redis_url, "http://127.0.0.1:9/api", metrics="127.0.0.1:1"))
     assert far.test_client().get("/metrics").status_code == 404
+
+
+def test_papermirror_up_wipes_the_multiprocess_dir(tmp_path):
+    from papermirror.cli import _metrics_env
+
+    stale = tmp_path / "metrics" / "counter_123.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"old run")
+    env = _metrics_env(
+        stack_settings("redis://x", "http://x", metrics="on", data_dir=str(tmp_path))
+    )
+    assert env == {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    assert not stale.exists() and stale.parent.is_dir()
+    assert _metrics_env(stack_settings("redis://x", "http://x", data_dir=str(tmp_path))) == {}
+
+
+def test_gunicorn_hooks_wipe_at_start_and_mark_dead_workers(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from server import gunicorn_conf
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "counter_1.db").write_bytes(b"old")
+    (tmp_path / "gauge_livesum_77.db").write_bytes(b"old")
+    (tmp_path / "keep.txt").write_text("not ours")
+    gunicorn_conf.on_starting(None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+    (tmp_path / "gauge_livesum_77.db").write_bytes(b"")
+    gunicorn_conf.child_exit(None, SimpleNamespace(pid=77))
+    assert not (tmp_path / "gauge_livesum_77.db").exists()
