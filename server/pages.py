@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 from flask import Blueprint, render_template
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
+from papermirror import keys
 from papermirror.categories import ARCHIVES, CATEGORIES, category_name
 from papermirror.daily import follow_terms
 from papermirror.listings import Listings, archive_of
@@ -33,14 +38,13 @@ def home():
     listings = Listings(svc.redis)
     outcomes = listings.outcomes([*followed, *invalid])
     # A failed fetch shows its kind in plain words; the error text is for /admin.
+    retries = _retry_times(svc) if any(o.get("retry") for o in outcomes.values()) else {}
     status = [
         {
             "term": t,
             "name": category_name(t) or "",
             "outcome": outcomes.get(t),
-            "reason": feed_status(o)
-            if (o := outcomes.get(t)) and o.get("status") == "error"
-            else "",
+            "reason": _reason(outcomes.get(t), retries.get(t)),
         }
         for t in [*followed, *invalid]
     ]
@@ -51,3 +55,28 @@ def home():
         archives=archive_table(),
         daily_time=svc.settings.daily_time,
     )
+
+
+def _reason(outcome: dict | None, retry_at: datetime | None) -> str:
+    if not outcome or outcome.get("status") != "error":
+        return ""
+    reason = feed_status(outcome)
+    if retry_at is not None and outcome.get("retry"):
+        reason = reason.removesuffix("; will retry") + f"; retrying at {retry_at:%H:%M} UTC"
+    return reason
+
+
+def _retry_times(svc) -> dict[str, datetime]:
+    """Followed term -> when the daily job's scheduled retry will fetch it (the soonest)."""
+    registry = Queue(keys.FETCH_QUEUE, connection=svc.redis).scheduled_job_registry
+    times: dict[str, datetime] = {}
+    for job_id in registry.get_job_ids(0, 19):
+        try:
+            job = Job.fetch(job_id, connection=svc.redis)
+            at = registry.get_scheduled_time(job_id)
+        except NoSuchJobError:  # it just ran or expired: no time to show
+            continue
+        for term in (job.kwargs or {}).get("categories") or []:
+            if term not in times or at < times[term]:
+                times[term] = at
+    return times

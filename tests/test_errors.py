@@ -169,3 +169,24 @@ def test_guard_refuses_a_bad_host_before_the_app_sees_it():
     assert _call(Guard(app), "a..b").status_code == 400
     assert seen == []
     assert _call(Guard(app), "localhost:1").status_code == 200
+
+
+def test_home_says_when_the_daily_job_retries(client, redis_client):
+    from datetime import UTC, datetime, timedelta
+
+    from rq import Queue
+
+    outcome = {"term": "cs.AI", "status": "error", "at": "2026-01-05T05:30:00Z",
+               "error": LEAKY, "retry": True, "attempt": 1, "counts": {}}  # fmt: skip
+    redis_client.hset(keys.FEED_STATUS, "cs.AI", json.dumps(outcome))
+    job = Queue(keys.FETCH_QUEUE, connection=redis_client).enqueue_in(
+        timedelta(minutes=10),
+        "worker.feeds.daily_fetch",
+        kwargs={"categories": ["cs.AI"], "expect": "2026-01-05", "attempt": 2},
+    )
+    at = Queue(keys.FETCH_QUEUE, connection=redis_client).scheduled_job_registry
+    when = at.get_scheduled_time(job.id).astimezone(UTC)
+    assert when > datetime.now(UTC)
+    page = client.get("/").get_data(as_text=True)
+    assert f"arXiv did not answer; retrying at {when:%H:%M} UTC" in page
+    assert "rss.arxiv.org" not in page
