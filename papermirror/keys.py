@@ -72,6 +72,11 @@ def metric(name: str) -> str:
     return f"{PREFIX}metric:{name}"
 
 
+# Recent first-visit fetch errors, one JSON entry per batch, newest first, capped.
+FETCH_ERROR_LOG = f"{PREFIX}ferrlog"
+FETCH_ERROR_LOG_LENGTH = 200
+
+
 # Failed /admin sign-ins per client address, counted in a short window.
 def admin_failures(client: str) -> str:
     """Count of failed /admin attempts from one client address (expires)."""

@@ -46,30 +46,13 @@ def gather(client: redis.Redis, limit: int = LIMIT) -> dict:
 
 
 def fetch_errors(client: redis.Redis, limit: int) -> list[dict]:
-    """The last first-visit fetch errors, one row per batch (ids that share an error text)."""
-    found: dict[str, dict] = {}
-    names = []
-    for name in client.scan_iter(match=keys.fetch_error("*"), count=500):
-        names.append(name)
-        if len(names) >= limit * 20:
-            break
-    if not names:
-        return []
-    with client.pipeline(transaction=False) as pipe:
-        for name in names:
-            pipe.get(name)
-            pipe.ttl(name)
-        values = pipe.execute()
-    prefix = len(keys.fetch_error(""))
-    for name, text, ttl in zip(names, values[::2], values[1::2], strict=True):
-        if text is None:
-            continue
-        row = found.setdefault(text.decode(errors="replace"), {"ids": [], "expires_in": ttl})
-        row["ids"].append(name.decode()[prefix:])
-        row["expires_in"] = max(row["expires_in"], ttl)
-    rows = [{"error": e, **row} for e, row in found.items()]
-    rows.sort(key=lambda r: -r["expires_in"])  # newest first: the longest time left
-    return rows[:limit]
+    """The last first-visit fetch errors, newest first, one row per batch, full text."""
+    rows = []
+    for raw in client.lrange(keys.FETCH_ERROR_LOG, 0, limit - 1):
+        entry = json.loads(raw)
+        at = datetime.fromtimestamp(entry["at"], UTC)
+        rows.append({**entry, "at": _iso(at)})
+    return rows
 
 
 def feeds(client: redis.Redis) -> dict:
@@ -223,7 +206,7 @@ def as_text(report: dict) -> str:
             out.append(f"    {o['error']}")
     out += ["", f"Fetch errors (first visits): {len(report['fetch_errors'])}"]
     for e in report["fetch_errors"]:
-        out.append(f"  {len(e['ids'])} ids, expires in {e['expires_in']}s: {e['error']}")
+        out.append(f"  {e['at']}  {e['count']} ids: {e['error']}")
         out.append(f"    ids: {', '.join(e['ids'][:20])}")
     out += ["", f"Failed jobs: {len(report['failed_jobs'])}"]
     for j in report["failed_jobs"]:
