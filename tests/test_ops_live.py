@@ -147,11 +147,11 @@ def test_admin_over_http(mirror):
     assert all(c["next"] for c in report["scheduler"]["cron"])
 
 
-def raw_get(base: str, host: str | None, path: str = "/") -> tuple[int, bytes]:
+def raw_get(base: str, host: str | None, path: str = "/", method: str = "GET") -> tuple[int, bytes]:
     """A raw HTTP/1.1 request, Host header as given (None: no Host at all)."""
     port = int(base.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        lines = [f"GET {path} HTTP/1.1"]
+        lines = [f"{method} {path} HTTP/1.1"]
         if host is not None:
             lines.append(f"Host: {host}")
         lines += ["Connection: close", "", ""]
@@ -190,3 +190,26 @@ def test_metrics_on_a_separate_listener(tmp_path, replay):
         assert value(samples, "papermirror_redis_up") == 1
     finally:
         assert m.stop() == 0
+
+
+@pytest.mark.parametrize(
+    "method", ["FOO", "PROPFIND", "TRACE", "DELETE", "PATCH", "get", "G\u00e9T"]
+)
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/arxiv/c%C5%BF", "/api/listings/phys%C4%B1cs", "/arxiv?spec=a%C5%BFtro-ph",
+     "/arxiv/%C0%AF", "/api/papers/%ED%A0%80", "/admin", "/api/openapi.json"],
+)  # fmt: skip
+def test_odd_methods_and_bad_bytes_through_gunicorn(mirror, method, path):
+    status, data = raw_get(mirror.base, "localhost", path, method)
+    assert status < 500, (method, path, data[:300])
+    assert b"Traceback" not in data
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/arxiv/c%C5%BF", "/api/listings/phys%C4%B1cs", "/arxiv?spec=a%C5%BFtro-ph", "/arxiv/%FF"],
+)
+def test_issue_look_alikes_through_gunicorn(mirror, path):
+    status, data = raw_get(mirror.base, "localhost", path)
+    assert 400 <= status < 500 and b"nosniff" in data.lower()
