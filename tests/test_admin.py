@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -31,11 +32,25 @@ def client(redis_url):
     return make_app(redis_url).test_client()
 
 
+def run_burst(redis_client) -> None:
+    """Run the fetch queue's jobs in this process, as an RQ worker would, then stop."""
+    # RQ's worker installs its own SIGINT and SIGTERM handlers and leaves them: a
+    # process forked later in this session (a multiprocessing pool) would then
+    # ignore terminate(). Put pytest's back.
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        queue = Queue(keys.FETCH_QUEUE, connection=redis_client)
+        SimpleWorker([queue], connection=redis_client).work(burst=True)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
 def failed_job(redis_client) -> str:
     """A real job that really failed, in the fetch queue's failed-job registry."""
     queue = Queue(keys.FETCH_QUEUE, connection=redis_client)
     job = queue.enqueue("json.loads", "not json", description="a job that fails")
-    SimpleWorker([queue], connection=redis_client).work(burst=True)
+    run_burst(redis_client)
     assert job.id in queue.failed_job_registry
     return job.id
 
@@ -132,7 +147,7 @@ def test_retry_and_remove_failed_jobs_are_csrf_safe(client, redis_client):
     assert resp.status_code == 303
     assert job_id not in queue.failed_job_registry and job_id in queue.job_ids
     # Fails again, then is removed for good, this time with the Bearer header (no CSRF needed).
-    SimpleWorker([queue], connection=redis_client).work(burst=True)
+    run_burst(redis_client)
     assert job_id in queue.failed_job_registry
     plain = make_app(client.application.config["SETTINGS"].redis_url).test_client()
     resp = plain.post(f"/admin/jobs/{keys.FETCH_QUEUE}/{job_id}/remove", headers=BEARER)
