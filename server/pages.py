@@ -14,6 +14,7 @@ from papermirror import keys
 from papermirror.categories import ARCHIVES, CATEGORIES, category_name
 from papermirror.daily import follow_terms
 from papermirror.listings import Listings, archive_of
+from papermirror.ondemand import followed_terms
 from papermirror.reasons import feed_status
 from server.services import services
 
@@ -28,6 +29,15 @@ def archive_table() -> list[tuple[str, str, list[tuple[str, str]]]]:
         cats = [(c, n) for c, n in CATEGORIES.items() if "." in c and archive_of(c) == archive]
         table.append((archive, name, cats))
     return table
+
+
+def terms_with_data(listings: Listings) -> set[str]:
+    """The categories and archives that have at least one stored listing (one round trip)."""
+    terms = list(ARCHIVES) + [c for c in CATEGORIES if "." in c]
+    with listings.redis.pipeline(transaction=False) as pipe:
+        for t in terms:
+            pipe.exists(keys.listing_dates(t))
+        return {t for t, n in zip(terms, pipe.execute(), strict=True) if n}
 
 
 @bp.get("/")
@@ -48,9 +58,12 @@ def home():
         }
         for t in [*followed, *invalid]
     ]
+    visited = [t for t in followed_terms(svc.settings, svc.redis) if t not in followed]
     return render_template(
         "home.html",
         followed=followed,
+        visited=visited,
+        with_data=terms_with_data(listings),
         status=status,
         archives=archive_table(),
         daily_time=svc.settings.daily_time,

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papermirror import ids, urlforms
+from papermirror.categories import parse_spec
 from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -206,3 +207,26 @@ def test_confusable_soup_never_raises(text):
     check_canonical(found)
     assert all(ref.id.isascii() for ref in found)
     assert parse_id(text) is None or parse_id(text).id.isascii()
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.builds(
+            lambda host, path, query: f"{host}/{path}?{query}",
+            st.sampled_from(["arxiv.org", "https://papers.cool", "", "rss.arxiv.org", "x.org"]),
+            st.text(max_size=60),
+            st.text(max_size=30),
+        ),
+    )
+)
+def test_listing_target_never_raises_and_stays_on_the_mirror(text):
+    from papermirror.listing_urls import listing_target
+
+    target = listing_target(text)
+    if target is not None:
+        assert target.path.startswith("/arxiv/") and "//" not in target.path
+        assert (
+            parse_spec(target.spec) is not None and parse_spec(target.spec).canonical == target.spec
+        )
