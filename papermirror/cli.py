@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -124,6 +125,7 @@ def up(settings: Settings) -> int:
         url_path.write_text(settings.redis_url + "\n")
     # rq reads its Redis URL from RQ_REDIS_URL: a password in it stays out of `ps`.
     env = {**os.environ, **settings.to_env(), "RQ_REDIS_URL": settings.redis_url}
+    env.update(_metrics_env(settings))
     procs.extend(children(settings))
     supervisor = Supervisor(procs, env, lambda: embedded.ping(settings.redis_url))
     signal.signal(signal.SIGINT, supervisor.stop)
@@ -143,6 +145,28 @@ def up(settings: Settings) -> int:
         log.info("stopped")
 
 
+def status(settings: Settings, as_json: bool = False) -> int:
+    """Print the operator report (see server.opsreport, run as a child: it needs RQ)."""
+    import subprocess
+
+    from papermirror import commands
+
+    with commands.connect(settings) as url:
+        env = {**os.environ, **settings.to_env(), "PAPERMIRROR_REDIS_URL": url}
+        argv = [sys.executable, "-m", "server.opsreport", *(["--json"] if as_json else [])]
+        return subprocess.run(argv, env=env, check=False).returncode
+
+
+def _metrics_env(settings: Settings) -> dict[str, str]:
+    """prometheus-client's multiprocess directory for the web workers, wiped at each start."""
+    if settings.metrics.strip().lower() in ("", "off", "0", "false", "no"):
+        return {}
+    directory = Path(settings.data_dir) / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``papermirror`` console script."""
     parser = argparse.ArgumentParser(prog="papermirror", description=__doc__.splitlines()[0])
@@ -154,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     from papermirror import commands
 
     commands.add_parsers(sub)
+    p_status = sub.add_parser("status", help="what the operator page shows, in the terminal")
+    p_status.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
     overrides = {
         k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None)) is not None
@@ -165,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
     if args.command == "up":
         return up(settings)
+    if args.command == "status":
+        return status(settings, args.json)
     return commands.run(args, settings)
 
 

@@ -172,6 +172,21 @@ class Settings:
             "doc": "seconds a first visit may wait before the sweeper gives it a new fetch job"
         },
     )
+    # --- operations ---
+    metrics: str = field(
+        default="off",
+        metadata={
+            "doc": "Prometheus metrics: `off`; `on`: /metrics on the web port, for loopback "
+            "clients only; `HOST:PORT`: a separate listener (e.g. `0.0.0.0:9100`)"
+        },
+    )
+    admin_token: str = field(
+        default="",
+        metadata={
+            "doc": "token that opens /admin (the operator page) and its actions; "
+            "empty: /admin does not exist"
+        },
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
