@@ -42,6 +42,7 @@ EXPOSE 8000
 
 # No HEALTHCHECK here: the workers and the scheduler run this image too and serve
 # no HTTP. docker-compose.yml gives the web service its check on /healthz.
-CMD ["granian", "--interface", "wsgi", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "2", "--blocking-threads", "64", "--no-ws", "--access-log", \
-     "--workers-kill-timeout", "5", "server:create_app"]
+CMD ["gunicorn", "--config", "python:server.gunicorn_conf", "--bind", "0.0.0.0:8000", \
+     "--worker-class", "gthread", "--threads", "64", "--access-logfile", "-", \
+     "--graceful-timeout", "5", "--log-level", "INFO", "--forwarded-allow-ips", "127.0.0.1,::1", \
+     "server:create_app()"]

@@ -39,11 +39,13 @@ class Settings:
     )
     host: str = field(default="127.0.0.1", metadata={"doc": "address the web server binds"})
     port: int = field(default=8000, metadata={"doc": "port the web server binds"})
-    web_workers: int = field(default=2, metadata={"doc": "web server (granian) worker processes"})
+    web_workers: int = field(
+        default=0, metadata={"doc": "gunicorn worker processes; 0: one per two cores, 1 to 4"}
+    )
     web_threads: int = field(
         default=64,
         metadata={
-            "doc": "threads per web worker; a first visit holds one while it "
+            "doc": "threads per gunicorn worker; a first visit holds one while it "
             "waits for arXiv, so this bounds how many first visits batch together"
         },
     )
@@ -100,8 +102,8 @@ class Settings:
     access_log: str = field(
         default="",
         metadata={
-            "doc": "the web server's access log under `papermirror up`: '-' (or any "
-            "value) for the console, empty for none (faster)"
+            "doc": "where gunicorn writes its access log under `papermirror up`: "
+            "'-' for the console, a file path, or empty for none (faster)"
         },
     )
     mathjax_url: str = field(
@@ -152,6 +154,40 @@ class Settings:
             "script at PAPERMIRROR_MATHJAX_URL), or `off` (TeX as typed)"
         },
     )
+    # --- supervise ---
+    redis_maxmemory: str = field(
+        default="2gb",
+        metadata={
+            "doc": "Redis `maxmemory` (with `noeviction`: a full Redis refuses writes and "
+            "loses nothing); `auto` is half the machine's memory (embedded Redis only)"
+        },
+    )
+    sweep_interval: int = field(
+        default=15,
+        metadata={"doc": "seconds between two checks for pending first visits without a job"},
+    )
+    sweep_after: int = field(
+        default=30,
+        metadata={
+            "doc": "seconds a first visit may wait before the sweeper gives it a new fetch job"
+        },
+    )
+    # --- operations ---
+    metrics: str = field(
+        default="off",
+        metadata={
+            "doc": "Prometheus metrics: `off`; `on`: /metrics on the web port, for loopback "
+            "clients only; `HOST:PORT`: a separate listener (e.g. `0.0.0.0:9100`)"
+        },
+    )
+    admin_token: str = field(
+        default="",
+        metadata={
+            "doc": "token that opens /admin (the operator page) and its actions; "
+            "empty: /admin does not exist"
+        },
+    )
+
     # --- hotpath ---
     micro_cache_mb: int = field(
         default=32,

@@ -14,7 +14,6 @@ from flask import Flask, Response, request
 
 from server.filters import static_version
 from server.microcache import MARK, MicroCache
-from server.proxy import ForwardedProto
 
 YEAR = "public, max-age=31536000, immutable"
 # Endpoint -> (Cache-Control, micro-cache seconds or None).
@@ -57,5 +56,3 @@ def init_app(app: Flask) -> None:
             max_bytes=settings.micro_cache_mb << 20,
             stale_seconds=settings.stale_seconds,
         )
-    # Outermost: the scheme is settled before the micro-cache keys on it.
-    app.wsgi_app = ForwardedProto(app.wsgi_app)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from flask import Response, request
 
+from papermirror import metrics
 from server.microcache import MARK
 
 # Browsers revalidate after a minute; a matching ETag makes that a cheap 304.
@@ -51,9 +52,11 @@ class Page(NamedTuple):
 class PageCache:
     """Thread-safe LRU of ``path -> Page``."""
 
-    def __init__(self, size: int, ttl: float):
+    def __init__(self, size: int, ttl: float, name: str = "pages"):
         self.size = size
         self.ttl = ttl
+        self._hit = metrics.PAGE_CACHE.labels(name, "hit")
+        self._miss = metrics.PAGE_CACHE.labels(name, "miss")
         self._items: OrderedDict[str, Page] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -61,7 +64,9 @@ class PageCache:
         """The cached page if its record was read less than ``ttl`` seconds ago."""
         page = self.get(path)
         if page is not None and time.monotonic() - page.checked < self.ttl:
+            self._hit.inc()
             return page
+        self._miss.inc()
         return None
 
     def get(self, path: str) -> Page | None:
