@@ -26,8 +26,12 @@ from server import compress
 
 MARK = "X-Papermirror-Microcache"
 _MARK_LOWER = MARK.lower()
+# Internal too: the route the answer came from, for counting the hits Flask never sees.
+ROUTE = "X-Papermirror-Route"
+_ROUTE_LOWER = ROUTE.lower()
 STALE_STATUSES = {500, 502, 503, 504}
-_DROP = {"content-length", "content-encoding", _MARK_LOWER}
+_DROP = {"content-length", "content-encoding", _MARK_LOWER, _ROUTE_LOWER}
+_INTERNAL = {_MARK_LOWER, _ROUTE_LOWER}
 # Headers a 304 repeats (RFC 9110 §15.4.5).
 _KEEP_304 = {"etag", "cache-control", "vary", "expires", "content-location", "date"}
 
@@ -35,9 +39,12 @@ _KEEP_304 = {"etag", "cache-control", "vary", "expires", "content-location", "da
 class Entry:
     """One cached answer: headers and body per coding, and its freshness."""
 
-    __slots__ = ("etag", "ttl", "expires", "stored", "answers", "not_modified", "size")
+    __slots__ = ("etag", "ttl", "expires", "stored", "answers", "not_modified", "size", "route")
 
-    def __init__(self, etag: str, ttl: float, answers: dict, not_modified: list, size: int):
+    def __init__(
+        self, etag: str, ttl: float, answers: dict, not_modified: list, size: int, route: str = ""
+    ):
+        self.route = route
         self.etag = etag
         self.ttl = ttl
         self.stored = time.monotonic()
@@ -77,8 +84,10 @@ def _header(headers: list, lower: str) -> str | None:
 class MicroCache:
     """WSGI middleware; ``max_bytes`` bounds the bodies kept, per process."""
 
-    def __init__(self, app, max_bytes: int = 32 << 20, stale_seconds: float = 3600.0):
+    def __init__(self, app, max_bytes: int = 32 << 20, stale_seconds: float = 3600.0, on_hit=None):
         self.app = app
+        # on_hit(route, method, status): a hit never reaches Flask, so its metrics come here.
+        self.on_hit = on_hit
         self.max_bytes = max_bytes
         self.stale_seconds = stale_seconds
         self._items: OrderedDict[str, Entry] = OrderedDict()
@@ -96,6 +105,9 @@ class MicroCache:
             with self._lock:
                 if key in self._items:
                     self._items.move_to_end(key)
+            if self.on_hit is not None:
+                matched = etag_matches(environ.get("HTTP_IF_NONE_MATCH"), entry.etag)
+                self.on_hit(entry.route, method, "304" if matched else "200")
             return _serve(entry, environ, start_response)
         return self._fill(key, entry, environ, start_response)
 
@@ -222,7 +234,7 @@ def _build(status: str, headers: list, body: bytes, etag: str, ttl: float) -> En
         answers[coding] = (h, data)
         size += len(data) + 400
     not_modified = [(n, v) for n, v in answers["identity"][0] if n.lower() in _KEEP_304]
-    return Entry(etag, ttl, answers, not_modified, size)
+    return Entry(etag, ttl, answers, not_modified, size, _header(headers, _ROUTE_LOWER) or "")
 
 
 def _serve(entry: Entry, environ, start_response, stale: bool = False):
@@ -240,7 +252,7 @@ def _serve(entry: Entry, environ, start_response, stale: bool = False):
 
 def _answer(status: str, headers: list, body: bytes, environ, start_response):
     """An uncached, buffered answer: conditional and compressed per request."""
-    headers = [(n, v) for n, v in headers if n.lower() != _MARK_LOWER]
+    headers = [(n, v) for n, v in headers if n.lower() not in _INTERNAL]
     code = int(status[:3])
     etag = _header(headers, "etag")
     if code == 200 and etag and etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
@@ -263,7 +275,7 @@ def _answer(status: str, headers: list, body: bytes, environ, start_response):
 
 
 def _stream(status, headers, result, environ, start_response):
-    start_response(status, [(n, v) for n, v in headers if n.lower() != _MARK_LOWER])
+    start_response(status, [(n, v) for n, v in headers if n.lower() not in _INTERNAL])
     if environ["REQUEST_METHOD"] == "HEAD":
         close = getattr(result, "close", None)
         if close is not None:
