@@ -21,10 +21,13 @@ def emit(result: dict) -> None:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def wrk(url: str, connections: int, seconds: int, threads: int = 1) -> dict:
+def wrk(
+    url: str, connections: int, seconds: int, threads: int = 1, headers: tuple[str, ...] = ()
+) -> dict:
     """Run wrk against ``url``; requests/s and latency percentiles in ms."""
+    extra = [arg for h in headers for arg in ("-H", h)]
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
         capture_output=True,
         text=True,
         check=True,
@@ -41,3 +44,9 @@ def wrk(url: str, connections: int, seconds: int, threads: int = 1) -> dict:
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": errors.group(1) if errors else None,
     }
+
+
+def spread(values) -> dict:
+    """min, median and max of repeated measurements."""
+    v = sorted(values)
+    return {"min": round(v[0], 3), "median": round(v[len(v) // 2], 3), "max": round(v[-1], 3)}

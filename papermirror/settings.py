@@ -188,6 +188,22 @@ class Settings:
         },
     )
 
+    # --- hotpath ---
+    micro_cache_mb: int = field(
+        default=32,
+        metadata={
+            "doc": "MB of cached pages (every coding) each web process answers from memory; "
+            "0 turns the micro-cache off"
+        },
+    )
+    stale_seconds: float = field(
+        default=3600.0,
+        metadata={
+            "doc": "seconds a cached page may still be served, stale, while Redis "
+            "or the app fails (503)"
+        },
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
         """Build settings from ``PAPERMIRROR_*`` variables; ``overrides`` win over both."""

@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         starred,
     )
     from server import metrics as metrics_endpoint
+    from server.caching import init_app as init_caching
     from server.outage import init_app as init_outage  # Redis errors: a clear 503
 
     services.init_app(app)
@@ -50,4 +51,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)
+    init_caching(app)  # after the blueprints: wraps the finished app's WSGI callable
     return app

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import hashlib
+
+from flask import Blueprint, current_app, jsonify, request
 
 from papermirror.ids import mirror_path, parse_id, resolve
 from papermirror.listing_urls import listing_target
 from papermirror.records import to_dict
 from server.lookup import lookup
+from server.pagecache import conditional_response, not_modified
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -48,7 +51,11 @@ def paper(paper_id: str):
         return jsonify(error="not an arXiv identifier"), 404
     [result] = lookup([ref])
     if result.state == "found":
-        return jsonify(to_dict(result.paper))
+        etag = hashlib.blake2b(b"api-paper|1|" + result.blob, digest_size=16).hexdigest()
+        if not_modified(etag):
+            return conditional_response(b"", etag, "application/json")
+        body = (current_app.json.dumps(to_dict(result.paper)) + "\n").encode()
+        return conditional_response(body, etag, "application/json")
     if result.state == "missing":
         return jsonify(error=f"arXiv has no paper {ref.id}"), 404
     if result.state == "failed":

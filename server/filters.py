@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, g, url_for
 from markupsafe import Markup, escape
 
 from papermirror.arxiv import latex_text
@@ -68,6 +71,34 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def xml_text(value: str | None) -> str:
     """Text without the control characters XML 1.0 forbids (escaping cannot express them)."""
     return _XML_FORBIDDEN.sub("", value or "")
+
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+@lru_cache(maxsize=256)
+def static_version(filename: str) -> str:
+    """A short hash of a static file's bytes ('' if there is no such file).
+
+    Files do not change while a process runs; a deploy restarts it.
+    """
+    path = (STATIC_DIR / filename).resolve()
+    if not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
+        return ""
+    return hashlib.blake2b(path.read_bytes(), digest_size=5).hexdigest()
+
+
+def static_url(filename: str) -> str:
+    """A static file's versioned URL (``/static/style.css?v=<hash>``), cacheable for a year."""
+    return url_for("static", filename=filename)
+
+
+def _version_static(endpoint: str, values: dict) -> None:
+    # Every url_for('static', …) gets the file's version, so templates need no change.
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        version = static_version(values["filename"])
+        if version:
+            values["v"] = version
 
 
 def tex_text(value: str | None) -> str:
@@ -153,3 +184,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["category_name"] = category_name
     app.jinja_env.globals["math_renderer"] = settings.math_renderer
     app.jinja_env.globals["mathjax_url"] = settings.mathjax_url
+    app.jinja_env.globals["static_url"] = static_url
+    app.url_defaults(_version_static)

@@ -15,24 +15,29 @@ from datetime import date as Date
 from datetime import datetime, time
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
-from papermirror import codec
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
-from papermirror.listings import Entry, Listings, combine_raw, counts, expand, select
+from papermirror.listings import Entry, Listings, combine_raw, counts, expand
 from papermirror.ondemand import followed_terms
 from papermirror.records import Paper, to_dict
+from server.fragments import fragments, slot, splice
+from server.lookup import _decode as decode  # the decode cache paper pages use
 from server.ondemand import on_demand
-from server.pagecache import conditional_response
+from server.pagecache import conditional_response, not_modified, templates_digest
 from server.services import services
 
 bp = Blueprint("listings", __name__)
 
-PAGE_VERSION = "2"  # bump when the templates change, so ETags change with them
+PAGE_VERSION = "2"  # bump when a page changes without a template change
 FEED_SUFFIX = "/feed"
 FOLD_AUTHORS = 10  # names shown before "and N more" (folded only when 3 or more would hide)
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
+
+
+MATCH_CACHE = 65536  # (spec, categories) pairs remembered; cleared when full
+_matched: dict[tuple[str, tuple[str, ...]], bool] = {}
 
 
 @dataclass
@@ -49,8 +54,29 @@ class Day:
 
     def papers(self) -> list[tuple[Entry, Paper]]:
         """The entries with their records, excluded categories dropped."""
-        records = [codec.decode(b) if b else None for b in self.blobs]
-        return select(self.spec, self.entries, records)
+        return [(e, p) for e, p, _ in self.items()]
+
+    def items(self) -> list[tuple[Entry, Paper, bytes]]:
+        """(entry, record, stored blob) of each paper shown, excluded categories dropped.
+
+        The same selection as :func:`papermirror.listings.select`, with each
+        distinct category list matched once per process.
+        """
+        out = []
+        spec = self.spec
+        for e, blob in zip(self.entries, self.blobs, strict=True):
+            if not blob:
+                continue
+            p = decode(blob)
+            key = (spec.canonical, p.categories)
+            ok = _matched.get(key)
+            if ok is None:
+                ok = _matched[key] = spec.matches(p.categories)
+                if len(_matched) > MATCH_CACHE:
+                    _matched.clear()
+            if ok:
+                out.append((e, p, blob))
+        return out
 
 
 def load_day(spec: Spec, day: str | None) -> Day:
@@ -62,16 +88,33 @@ def load_day(spec: Spec, day: str | None) -> Day:
         return Day(spec, None)
     previous, following = listings.neighbours(spec, day)
     raw = listings.raw_day(spec, day)
-    entries = combine_raw(spec, raw)
+    entries = _combined(spec, raw)
     blobs = svc.store.get_blobs([e.id for e in entries])
     # Feeds hold absolute links built from the request's host: it is part of the ETag.
     digest = hashlib.blake2b(
-        f"{PAGE_VERSION}|{request.url_root}|{spec.canonical}|{day}".encode(), digest_size=16
+        f"{PAGE_VERSION}|{templates_digest()}|{request.url_root}|{spec.canonical}|{day}".encode(),
+        digest_size=16,
     )
     digest.update(f"|{previous}|{following}".encode())
     for part in (*raw, *blobs):
         digest.update(b"|" + (part or b""))
     return Day(spec, day, previous, following, entries, blobs, digest.hexdigest())
+
+
+_combine_cache: dict[str, tuple[tuple, list[Entry]]] = {}
+
+
+def _combined(spec: Spec, raw) -> list[Entry]:
+    # A day's listings change once a day, its records more often: reuse the union.
+    raw = tuple(raw)
+    hit = _combine_cache.get(spec.canonical)
+    if hit is not None and hit[0] == raw:
+        return hit[1]
+    entries = combine_raw(spec, raw)
+    if len(_combine_cache) > 256:
+        _combine_cache.clear()
+    _combine_cache[spec.canonical] = (raw, entries)
+    return entries
 
 
 def listing_page(text: str):
@@ -130,13 +173,17 @@ def api_listing(text: str):
     day, error = _requested_day()
     if error:
         return jsonify(error="date is not a date (YYYY-MM-DD)"), 404
-    loaded = load_day(spec, day)
+    return _cached("json", spec, day, _render_json, "application/json")
+
+
+def _render_json(loaded: Day, day: str | None) -> tuple[bytes, int]:
     if _missing(loaded, day):
-        return jsonify(error=f"no listing for {spec.canonical} on {day or 'any day'}"), 404
+        spec = loaded.spec.canonical
+        return _json(error=f"no listing for {spec} on {day or 'any day'}"), 404
     selected = loaded.papers()
-    return jsonify(
+    body = _json(
         date=loaded.date,
-        spec=spec.canonical,
+        spec=loaded.spec.canonical,
         previous=loaded.previous,
         next=loaded.next,
         counts=counts(e for e, _ in selected),
@@ -145,6 +192,12 @@ def api_listing(text: str):
             for e, p in selected
         ],
     )
+    return body, 200
+
+
+def _json(**fields) -> bytes:
+    # The same bytes jsonify() would send.
+    return (current_app.json.dumps(fields) + "\n").encode()
 
 
 def _requested_day() -> tuple[str | None, str | None]:
@@ -163,6 +216,8 @@ def _cached(kind: str, spec: Spec, day: str | None, render, mimetype: str) -> Re
     page = cache.fresh(key)
     if page is None:
         loaded = load_day(spec, day)
+        if not_modified(loaded.etag):  # a revalidation of an unchanged day: nothing to render
+            return conditional_response(b"", loaded.etag, mimetype)
         old = cache.get(key)
         if old is not None and old.etag == loaded.etag:
             body = old.body
@@ -189,8 +244,11 @@ def _missing(loaded: Day, day: str | None) -> bool:
 def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     svc = services()
     missing = _missing(loaded, day)
-    papers = [] if missing else loaded.papers()
-    sections = {s: [(e, p) for e, p in papers if e.section == s] for s in SECTION_TITLES}
+    items = [] if missing else loaded.items()
+    by_section = {s: [i for i in items if i[0].section == s] for s in SECTION_TITLES}
+    sections = {s: [(e, p) for e, p, _ in found] for s, found in by_section.items()}
+    context = {"fold_authors": FOLD_AUTHORS}
+    chunks = {s: fragments.render(found, context) for s, found in by_section.items()}
     followed = set(expand(followed_terms(svc.settings, svc.redis)))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
     html = render_template(
@@ -203,12 +261,13 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
         previous=loaded.previous,
         next=loaded.next,
         sections=sections,
+        entries_html={s: slot(s) for s in SECTION_TITLES},
         section_titles=SECTION_TITLES,
         unfollowed=unfollowed,
-        total=len(papers),
+        total=len(items),
         fold_authors=FOLD_AUTHORS,
     )
-    return html.encode(), 404 if missing else 200
+    return splice(html, chunks), 404 if missing else 200
 
 
 def _render_feed(loaded: Day, day: str | None) -> tuple[bytes, int]:

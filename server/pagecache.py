@@ -9,17 +9,36 @@ Redis round trip at all (microcaching), so a record change shows after at most
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
+from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 from flask import Response, request
 
 from papermirror import metrics
+from server.microcache import MARK
 
 # Browsers revalidate after a minute; a matching ETag makes that a cheap 304.
 CACHE_CONTROL = "public, max-age=60"
+
+
+@cache
+def templates_digest() -> str:
+    """A hash of every template and static file: part of each page's ETag and cache key.
+
+    A deploy that changes the markup changes every ETag, so no browser or cache
+    keeps old markup by revalidating against an unchanged record.
+    """
+    root = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted([*root.glob("templates/**/*"), *root.glob("static/**/*")]):
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 class Page(NamedTuple):
@@ -67,9 +86,26 @@ class PageCache:
                 self._items.popitem(last=False)
 
 
-def conditional_response(body: bytes, etag: str, mimetype: str = "text/html") -> Response:
-    """A cacheable page: ETag and Cache-Control, and 304 when the client's copy matches."""
+def conditional_response(
+    body: bytes, etag: str, mimetype: str = "text/html", fresh: float | None = None
+) -> Response:
+    """A cacheable page: ETag and Cache-Control, and 304 when the client's copy matches.
+
+    The micro-cache (:mod:`server.microcache`) keeps it for ``fresh`` seconds,
+    by default the ``page_cache_seconds`` setting.
+    """
     resp = Response(body, mimetype=mimetype)
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = CACHE_CONTROL
+    if fresh is None:
+        from server.services import services
+
+        fresh = services().settings.page_cache_seconds
+    if fresh > 0:
+        resp.headers[MARK] = repr(float(fresh))
     return resp.make_conditional(request)
+
+
+def not_modified(etag: str) -> bool:
+    """Whether the request's If-None-Match already names ``etag`` (answer 304, skip the render)."""
+    return etag in request.if_none_match

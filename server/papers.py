@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
 from papermirror.listing_urls import listing_target
 from server.lookup import lookup
-from server.pagecache import conditional_response
+from server.pagecache import conditional_response, not_modified, templates_digest
 from server.paperinfo import page_info
 from server.services import services
 
@@ -17,7 +17,7 @@ bp = Blueprint("papers", __name__)
 prefix_bp = Blueprint("prefix", __name__)
 
 MAX_IDS = 50  # papers on one page; more is surely a mistake, and each may cost a fetch
-PAGE_VERSION = "2"  # bump when templates change, so ETags change with them
+PAGE_VERSION = "2"  # bump when the page changes without a template change
 
 
 def parse_id_list(spec: str) -> list[PaperRef] | None:
@@ -79,12 +79,16 @@ def paper_page(spec: str):
 
 def _cached_page(results, infos) -> Response:
     # The page holds absolute links built from the request's host: key on it too.
-    digest = hashlib.blake2b(f"{PAGE_VERSION}|{request.url_root}".encode(), digest_size=16)
+    digest = hashlib.blake2b(
+        f"{PAGE_VERSION}|{templates_digest()}|{request.url_root}".encode(), digest_size=16
+    )
     for r in results:
         digest.update(f"|{r.ref.id}|{r.ref.version}|".encode())
         digest.update(r.blob)
         digest.update(f"|{infos[r.ref.id].announced}".encode())
     etag = digest.hexdigest()
+    if not_modified(etag):  # the micro-cache revalidating its copy: no render needed
+        return conditional_response(b"", etag)
     pages = services().pages
     path = request.url_root + request.path
     page = pages.get(path)
