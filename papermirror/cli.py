@@ -26,6 +26,8 @@ log = logging.getLogger("papermirror")
 
 RESTART_LIMIT = 5  # crashes of one child within RESTART_WINDOW before giving up
 RESTART_WINDOW = 60.0
+# RQ's worker class for `papermirror up` (see worker.context for why not the forking one).
+WORKER_CLASS = "rq.worker.SimpleWorker"
 
 
 @dataclass
@@ -76,6 +78,10 @@ def children(settings: Settings) -> list[Child]:
                 "-m",
                 "rq.cli",
                 "worker",
+                # Jobs run in this long-lived process, no fork per job: a first visit's
+                # fetch starts within milliseconds, on a kept-alive arXiv connection.
+                "--worker-class",
+                WORKER_CLASS,
                 "--with-scheduler",
                 # Every minute, not RQ's default ten: requeues the job of a worker that
                 # died mid-fetch, and restarts the retry scheduler after a Redis restart.

@@ -64,3 +64,34 @@ FEED_STATUS = f"{PREFIX}feeds"
 # List of recent fetch outcomes, newest first, capped at FEED_LOG_LENGTH.
 FEED_LOG = f"{PREFIX}feeds:log"
 FEED_LOG_LENGTH = 500
+
+
+# --- limiter ---
+def fetch_reason(paper_id: str) -> str:
+    """Short reason code of the last failed fetch, beside fetch_error's detail (expires with it).
+
+    ``"<code>|<retry at, unix seconds or empty>"``; codes in papermirror.fetching.REASONS.
+    """
+    return f"{PREFIX}fcode:{paper_id}"
+
+
+# arXiv's current trouble, for every page that waits: "<code>|<since>|<retry at>". Set by
+# the polite HTTP layer on each failed attempt, deleted by the next success.
+ARXIV_TROUBLE = f"{PREFIX}arxiv:trouble"
+# Moving average of arXiv's answer time in seconds, to tell how long a fetch will take.
+ARXIV_RTT = f"{PREFIX}arxiv:rtt"
+# Failed drains in a row, for the background retry's backoff.
+FETCH_FAILS = f"{PREFIX}fetch:fails"
+# Published with the ids whose fetch just ended (found, missing or failed), so waiting pages
+# learn of it at once instead of polling.
+FETCH_DONE = f"{PREFIX}fetch:done"
+# The fair pending queue (papermirror.pending). PENDING keeps every pending id by queue
+# time; PENDING_FIRST holds the ids within their client's fair share, which go first.
+PENDING_FIRST = f"{PREFIX}pending:first"
+# Hash: pending id -> the client that asked for it.
+PENDING_OWNER = f"{PREFIX}pending:owner"
+
+
+def pending_client(client: str) -> str:
+    """Set of the ids one client has pending (expires: it heals if an id was cleared elsewhere)."""
+    return f"{PREFIX}pending:c:{client}"
