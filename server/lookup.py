@@ -168,8 +168,7 @@ def classify(refs: Sequence[PaperRef]) -> list[Lookup]:
             pipe.get(keys.fetch_reason(i))
         pipe.get(keys.ARXIV_TROUBLE)
         pipe.get(keys.ARXIV_RTT)
-        pipe.zscore(keys.PENDING_FIRST, ids[0])
-        *reasons, trouble, rtt, first = pipe.execute()
+        *reasons, trouble, rtt = pipe.execute()
     out = []
     eta = None
     for ref, (blob, missing, error), reason in zip(refs, statuses, reasons, strict=True):
@@ -184,7 +183,7 @@ def classify(refs: Sequence[PaperRef]) -> list[Lookup]:
             )
         else:
             if eta is None:
-                eta = _eta(svc, ids, float(rtt or 1.0), first is not None)
+                eta = _eta(svc, ids, float(rtt or 1.0))
             out.append(Lookup(ref, "fetching", eta=eta))
     return out
 
@@ -202,11 +201,15 @@ def _reason(raw: bytes | None) -> tuple[str, float | None]:
     return code, retry_at
 
 
-def _eta(svc, ids: Sequence[str], rtt: float, first: bool) -> float:
+def _eta(svc, ids: Sequence[str], rtt: float) -> float:
     """Seconds until these ids should land: the limiter's next slot, the queue ahead, arXiv."""
     limiter = _limiter(svc)
-    ahead = 0
-    if not first:
-        ranks = [svc.redis.zrank(keys.PENDING, i) for i in ids]
-        ahead = max((r for r in ranks if r is not None), default=0) // 100
+    with svc.redis.pipeline(transaction=False) as pipe:
+        for i in ids:
+            pipe.zscore(keys.PENDING_FIRST, i)
+            pipe.zrank(keys.PENDING, i)
+        flat = pipe.execute()
+    # An id within its client's fair share goes in the next batch; others wait their turn.
+    ranks = [rank for first, rank in zip(flat[::2], flat[1::2], strict=True) if first is None]
+    ahead = max((r for r in ranks if r is not None), default=0) // 100
     return limiter.next_start_in() + ahead * (limiter.min_interval + rtt) + rtt

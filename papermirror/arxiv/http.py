@@ -121,7 +121,6 @@ class PoliteSession:
         self.limiter = limiter
         limiter.cover(settings.arxiv_timeout)
         self.session = requests.Session()
-        self.session.max_redirects = 0
         self.session.headers.update({"User-Agent": settings.user_agent, "Accept": ACCEPT})
         self._endpoints = {
             urlsplit(u).netloc.lower()
