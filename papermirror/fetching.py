@@ -53,17 +53,27 @@ def enqueue_drain(queue, delay: float = 0.0) -> bool:
     """Make sure a drain job will run, now or in ``delay`` seconds; False if one already waits.
 
     ``queue`` is the RQ queue (an ``rq.Queue``; this package does not import
-    RQ). At most one drain job waits at a time, so visitors polling a page, the
-    sweeper and failed drains never multiply jobs.
+    RQ). At most one drain job waits to start now (``keys.FETCH_QUEUED``) and
+    one follow-up waits for its time (``keys.FETCH_FOLLOWUP``), so visitors
+    polling a page, the sweeper and failed drains never multiply jobs; a
+    follow-up never holds back a prompt drain for newly asked ids.
     """
     client = queue.connection
-    if not client.set(keys.FETCH_QUEUED, 1, nx=True, ex=int(delay + QUEUED_TTL)):
+    flag = keys.FETCH_FOLLOWUP if delay > 0 else keys.FETCH_QUEUED
+    if not client.set(flag, 1, nx=True, ex=int(delay + QUEUED_TTL)):
         return False
     if delay > 0:
-        queue.enqueue_in(timedelta(seconds=delay), DRAIN_JOB, **JOB_OPTIONS)
+        queue.enqueue_in(
+            timedelta(seconds=delay), DRAIN_JOB, kwargs={"followup": True}, **JOB_OPTIONS
+        )
     else:
         queue.enqueue(DRAIN_JOB, **JOB_OPTIONS)
     return True
+
+
+def followup_due(client: redis.Redis) -> bool:
+    """Whether a follow-up drain is already scheduled (polling need not enqueue another)."""
+    return bool(client.exists(keys.FETCH_FOLLOWUP))
 
 
 def retry_delay(failures: int, retry_after: float | None = None) -> float:
@@ -95,8 +105,8 @@ class Drainer:
         self.pending = PendingQueue(client, settings)
         self.api = api
 
-    def drain(self) -> DrainReport:
-        """Fetch until nothing is pending.
+    def drain(self, followup: bool = False) -> DrainReport:
+        """Fetch until nothing is pending (``followup``: this is a scheduled follow-up).
 
         Raises ArxivUnavailable after recording it for the visitors; the
         exception's ``retry_in`` says when to try again. When another drain
@@ -106,7 +116,7 @@ class Drainer:
         report = DrainReport()
         # From now on a new first visit must enqueue another job: this one may
         # already have read the pending set when that visit's id arrives.
-        self.redis.delete(keys.FETCH_QUEUED)
+        self.redis.delete(keys.FETCH_FOLLOWUP if followup else keys.FETCH_QUEUED)
         while True:
             with try_lock(self.redis, keys.FETCH_LOCK, LOCK_TTL) as taken:
                 if not taken:

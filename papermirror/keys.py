@@ -80,6 +80,8 @@ def fetch_reason(paper_id: str) -> str:
 ARXIV_TROUBLE = f"{PREFIX}arxiv:trouble"
 # Moving average of arXiv's answer time in seconds, to tell how long a fetch will take.
 ARXIV_RTT = f"{PREFIX}arxiv:rtt"
+# Set while a follow-up drain (after a skip or a failure) is scheduled; see fetching.
+FETCH_FOLLOWUP = f"{PREFIX}fetch:followup"
 # Failed drains in a row, for the background retry's backoff.
 FETCH_FAILS = f"{PREFIX}fetch:fails"
 # Published with the ids whose fetch just ended (found, missing or failed), so waiting pages

@@ -94,7 +94,9 @@ def request_fetch(ids: Sequence[str], client: str | None = None) -> list[str]:
     since = svc.store.pending_since([i for i in ids if i not in result.refused])
     now = time.time()
     if any(s is not None and now - s > STALE_PENDING for s in since):
-        enqueue_drain()  # a no-op while a job waits: polling never multiplies jobs
+        # A no-op while a job waits or a follow-up is scheduled: polling never multiplies jobs.
+        if not fetching.followup_due(svc.redis):
+            enqueue_drain()
     return result.refused
 
 

@@ -35,7 +35,13 @@ def reset(stack):
     client = stack.redis
     # A hung request still open must end before the slate is wiped, or it writes anew.
     wait_until(lambda: not client.exists(keys.FETCH_LOCK, keys.ARXIV_LOCK), timeout=30)
-    client.delete(keys.ARXIV_NEXT, keys.ARXIV_TROUBLE, keys.FETCH_FAILS, keys.FETCH_QUEUED)
+    client.delete(
+        keys.ARXIV_NEXT,
+        keys.ARXIV_TROUBLE,
+        keys.FETCH_FAILS,
+        keys.FETCH_QUEUED,
+        keys.FETCH_FOLLOWUP,
+    )
 
 
 # --- the fair pending queue (no worker needed) --------------------------------

@@ -15,7 +15,7 @@ from worker.context import context
 log = logging.getLogger(__name__)
 
 
-def drain_pending() -> dict:
+def drain_pending(followup: bool = False) -> dict:
     """Fetch every id that visitors asked for and the mirror lacks (see papermirror.fetching).
 
     Idempotent: with nothing pending it returns at once. When another drain
@@ -27,7 +27,7 @@ def drain_pending() -> dict:
     job = get_current_job()
     queue = Queue(job.origin if job else keys.FETCH_QUEUE, connection=client)
     try:
-        report = Drainer(settings, client, ApiClient(settings, session)).drain()
+        report = Drainer(settings, client, ApiClient(settings, session)).drain(followup)
     except ArxivUnavailable as exc:
         delay = getattr(exc, "retry_in", None) or 5.0
         enqueue_drain(queue, delay)
