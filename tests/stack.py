@@ -152,7 +152,7 @@ class Mirror:
 
         try:
             return requests.get(self.base + "/healthz/live", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up yet, or too busy starting to answer
             return False
 
     def stop(self, timeout: float = 30) -> int:
