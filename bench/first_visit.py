@@ -16,6 +16,7 @@ Usage: python bench/first_visit.py
 
 from __future__ import annotations
 
+import re
 import statistics
 import tempfile
 import threading
@@ -50,6 +51,14 @@ def call_for(replay: ReplayServer, paper_id: str):
     raise LookupError(paper_id)
 
 
+def call_for_or_none(replay: ReplayServer, paper_id: str):
+    """Like call_for, or None when arXiv was not asked yet."""
+    try:
+        return call_for(replay, paper_id)
+    except LookupError:
+        return None
+
+
 def wait_idle(replay: ReplayServer, seconds: float) -> None:
     """Until arXiv has seen nothing for ``seconds`` (the limiter is idle again)."""
     while True:
@@ -63,7 +72,7 @@ def wait_idle(replay: ReplayServer, seconds: float) -> None:
 
 
 def behind_busy_limiter(base: str, replay: ReplayServer, pairs: list[tuple[str, str]]) -> dict:
-    ratios, waits, baselines = [], [], []
+    ratios, waits, baselines, statuses, notes = [], [], [], [], []
     session = requests.Session()
     for a, b in pairs:
         wait_idle(replay, INTERVAL + 0.5)
@@ -71,9 +80,15 @@ def behind_busy_limiter(base: str, replay: ReplayServer, pairs: list[tuple[str, 
         threading.Thread(target=session.get, args=(f"{base}/arxiv/{a}",), daemon=True).start()
         time.sleep(0.3)
         started = time.monotonic()
-        status = requests.get(f"{base}/arxiv/{b}", timeout=60).status_code
+        resp = requests.get(f"{base}/arxiv/{b}", timeout=60)
         took = time.monotonic() - started
-        assert status == 200, status
+        statuses.append(resp.status_code)
+        if resp.status_code != 200:  # report it; the ratio then counts the page's own wait
+            notes.append(re.findall(r'<p class="notice".*?</p>', resp.text, re.S)[:1])
+            for _ in range(600):
+                if call_for_or_none(replay, b) and call_for(replay, b).done:
+                    break
+                time.sleep(0.1)
         call_a, call_b = call_for(replay, a), call_for(replay, b)
         baseline = (call_a.done + INTERVAL - started) + (call_b.done - call_b.t)
         ratios.append(took / baseline)
@@ -83,8 +98,10 @@ def behind_busy_limiter(base: str, replay: ReplayServer, pairs: list[tuple[str, 
         "page_s": spread(waits),
         "baseline_s": spread(baselines),
         "ratio": spread(ratios),
+        "page_statuses": statuses,
+        "notes_when_not_200": notes,
         "goal_ratio_max": 1.1,
-        "met": max(ratios) <= 1.1,
+        "met": max(ratios) <= 1.1 and set(statuses) == {200},
     }
 
 
