@@ -135,7 +135,7 @@ class Drainer:
         limiter = self.api.session.limiter
         if self.settings.coalesce_window > 0:
             time.sleep(self.settings.coalesce_window)  # let a burst of visits gather
-        while True:
+        while self.pending.count():
             # Read the batch only once the limiter would let it go: ids that
             # arrive while it is busy ride along instead of waiting a turn.
             limiter.wait_free(SLOT_WAIT)

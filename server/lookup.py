@@ -115,7 +115,8 @@ def lookup(
     if all(blobs):  # the hot path: every paper cached, one MGET
         results = [Lookup(ref, "found", blob) for ref, blob in zip(refs, blobs, strict=True)]
     else:
-        results = classify(refs)
+        # States only: the fetch is asked for before anything slower is looked at.
+        results = classify(refs, eta=False)
     # Failed ids are asked for again too: a later attempt that succeeds shows the paper.
     todo = [r.ref.id for r in results if r.state in ("fetching", "failed")]
     # A version newer than the stored one means our record may be out of date; ask
@@ -139,9 +140,10 @@ def lookup(
     if not any(r.state == "fetching" for r in results):
         return results
     watch = watch_for(svc.redis)
-    started = time.monotonic()
-    deadline = started + wait
+    deadline = time.monotonic() + wait
     while True:
+        since = watch.generation()  # before looking: a fetch ending meanwhile still wakes us
+        results = classify(refs)
         fetching = [r for r in results if r.state == "fetching"]
         if not fetching:
             return results
@@ -154,13 +156,10 @@ def lookup(
                 for r in fetching:
                     r.slow = True
             return results
-        since = watch.generation()
-        results = classify(refs)
-        if any(r.state == "fetching" for r in results):
-            watch.wait(since, left)
+        watch.wait(since, left)
 
 
-def classify(refs: Sequence[PaperRef]) -> list[Lookup]:
+def classify(refs: Sequence[PaperRef], eta: bool = True) -> list[Lookup]:
     """Each ref's state now, in two round trips; a fetching id gets its ETA or arXiv's trouble."""
     svc = services()
     ids = [r.id for r in refs]
@@ -172,7 +171,7 @@ def classify(refs: Sequence[PaperRef]) -> list[Lookup]:
         pipe.get(keys.ARXIV_RTT)
         *reasons, trouble, rtt = pipe.execute()
     out = []
-    eta = None
+    when = None if eta else 0.0
     for ref, (blob, missing, error), reason in zip(refs, statuses, reasons, strict=True):
         if blob:
             out.append(Lookup(ref, "found", blob))
@@ -184,9 +183,9 @@ def classify(refs: Sequence[PaperRef]) -> list[Lookup]:
                 Lookup(ref, "failed", error=REASON_CODES.get(code), code=code, retry_at=retry_at)
             )
         else:
-            if eta is None:
-                eta = _eta(svc, ids, float(rtt or 1.0))
-            out.append(Lookup(ref, "fetching", eta=eta))
+            if when is None:
+                when = _eta(svc, ids, float(rtt or 1.0))
+            out.append(Lookup(ref, "fetching", eta=when))
     return out
 
 
