@@ -141,6 +141,7 @@ def lookup(
         return results
     watch = watch_for(svc.redis)
     deadline = time.monotonic() + wait
+    first = True
     while True:
         since = watch.generation()  # before looking: a fetch ending meanwhile still wakes us
         results = classify(refs)
@@ -149,9 +150,12 @@ def lookup(
             return results
         left = deadline - time.monotonic()
         eta = max(r.eta or 0.0 for r in fetching)
-        # Tell the reader now when waiting cannot end well: arXiv is failing, or
-        # the limiter says the fetch will outlast the page's wait.
-        if left <= 0 or any(r.state == "failed" for r in results) or eta > left + SLACK:
+        # Tell the reader now when waiting cannot end well: arXiv is failing, or (at
+        # the visit; later the estimate would count our own request) the limiter
+        # says the fetch will outlast the page's wait.
+        hopeless = first and eta > left + SLACK
+        first = False
+        if left <= 0 or any(r.state == "failed" for r in results) or hopeless:
             if left <= 0:
                 for r in fetching:
                     r.slow = True
