@@ -25,7 +25,12 @@ from rq import Queue, Worker
 from papermirror import embedded, keys
 from tests.stack import ROOT, stack_settings
 
-CLASSES = ["rq.worker.Worker", "rq.worker.SpawnWorker", "rq.worker.SimpleWorker"]
+CLASSES = [
+    "rq.worker.Worker",
+    "rq.worker.SpawnWorker",
+    "rq.worker.SimpleWorker",
+    "worker.warm.WarmWorker",
+]
 JOBS, REPEATS = 10, 3
 
 

@@ -27,7 +27,7 @@ log = logging.getLogger("papermirror")
 RESTART_LIMIT = 5  # crashes of one child within RESTART_WINDOW before giving up
 RESTART_WINDOW = 60.0
 # RQ's worker class for `papermirror up` (see worker.context for why not the forking one).
-WORKER_CLASS = "rq.worker.SimpleWorker"
+WORKER_CLASS = "worker.warm.WarmWorker"
 
 
 @dataclass
