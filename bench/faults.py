@@ -174,13 +174,14 @@ def politeness(replay: ReplayServer, tmp: Path) -> dict:
             ]
             for kind, options in faults:
                 replay.inject(kind, path="/api/query", **options)
-            ids = [f"24{11 + repeat}.{n:05d}" for n in range(1, 13)]
+            ids = [f"230{1 + repeat}.{n:05d}" for n in range(1, 13)]
+            seen: list = []
 
             def visit(pid: str, base: str = mirror.base) -> None:
                 try:
-                    requests.get(f"{base}/arxiv/{pid}", timeout=90)
-                except requests.RequestException:
-                    pass
+                    seen.append(requests.get(f"{base}/arxiv/{pid}", timeout=90).status_code)
+                except requests.RequestException as exc:
+                    seen.append(type(exc).__name__)
 
             threads = []
             for pid in ids:  # visits trickle in while the faults play out
@@ -196,6 +197,8 @@ def politeness(replay: ReplayServer, tmp: Path) -> dict:
         finally:
             mirror.stop()
         log = sorted(replay.requests("/api/query"), key=lambda r: r.t)
+        if len(log) < 2:
+            raise RuntimeError(f"arXiv saw {len(log)} requests; pages: {seen}")
         starts = [b.t - a.t for a, b in zip(log, log[1:], strict=False)]
         ends = [b.t - a.done for a, b in zip(log, log[1:], strict=False) if a.done]
         runs.append(
