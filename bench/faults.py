@@ -177,7 +177,7 @@ def politeness(replay: ReplayServer, tmp: Path) -> dict:
             ids = [f"230{1 + repeat}.{n:05d}" for n in range(1, 13)]
             seen: list = []
 
-            def visit(pid: str, base: str = mirror.base) -> None:
+            def visit(pid: str, base: str = mirror.base, seen: list = seen) -> None:
                 try:
                     seen.append(requests.get(f"{base}/arxiv/{pid}", timeout=90).status_code)
                 except requests.RequestException as exc:
