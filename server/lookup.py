@@ -118,7 +118,12 @@ def lookup(
         # States only: the fetch is asked for before anything slower is looked at.
         results = classify(refs, eta=False)
     # Failed ids are asked for again too: a later attempt that succeeds shows the paper.
-    todo = [r.ref.id for r in results if r.state in ("fetching", "failed")]
+    # Not those arXiv refused outright: asking again would only be refused again.
+    todo = [
+        r.ref.id
+        for r in results
+        if r.state == "fetching" or (r.state == "failed" and r.code != "refused")
+    ]
     # A version newer than the stored one means our record may be out of date; ask
     # arXiv again at most once per REFRESH_TTL, since the version may not exist at all.
     stale = [
