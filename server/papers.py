@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
@@ -19,6 +20,8 @@ prefix_bp = Blueprint("prefix", __name__)
 MAX_IDS = 50  # papers on one page; more is surely a mistake, and each may cost a fetch
 PAGE_VERSION = "1"  # bump when templates change, so ETags change with them
 POLL_HOLD = 20.0  # seconds a waiting page's long-poll is held open when nothing changes
+POLL_SLOTS = 16  # long-polls held open at once per process (a quarter of the default threads)
+_poll_slots = threading.BoundedSemaphore(POLL_SLOTS)
 
 
 def parse_id_list(spec: str) -> list[PaperRef] | None:
@@ -101,7 +104,26 @@ def _refresh_after(results) -> int:
 
 
 def _poll(refs: list[PaperRef], seen: str):
-    """Long-poll for a waiting page: answers once its papers' states differ from ``seen``."""
+    """Long-poll for a waiting page: answers once its papers' states differ from ``seen``.
+
+    At most POLL_SLOTS polls are held open per process, so polls cannot take every
+    thread; the others answer at once and the page asks again a little later.
+    """
+    if not _poll_slots.acquire(blocking=False):
+        return _poll_answer(_signature(classify(refs)) != seen)
+    try:
+        return _hold_poll(refs, seen)
+    finally:
+        _poll_slots.release()
+
+
+def _poll_answer(changed: bool):
+    resp = jsonify(changed=changed)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _hold_poll(refs: list[PaperRef], seen: str):
     watch = watch_for(services().redis)
     deadline = time.monotonic() + POLL_HOLD
     while True:
@@ -109,9 +131,7 @@ def _poll(refs: list[PaperRef], seen: str):
         now = _signature(classify(refs))
         left = deadline - time.monotonic()
         if now != seen or left <= 0:
-            resp = jsonify(changed=now != seen)
-            resp.headers["Cache-Control"] = "no-store"
-            return resp
+            return _poll_answer(now != seen)
         watch.wait(since, left)
 
 

@@ -11,6 +11,7 @@
   let pause = 0;
   (async () => {
     for (;;) {
+      const asked = Date.now();
       try {
         const response = await fetch(url, { cache: "no-store" });
         if (!response.ok) throw new Error(String(response.status));
@@ -18,7 +19,9 @@
           location.reload();
           return;
         }
-        pause = failing ? Math.min(60000, Math.max(5000, pause * 2)) : 0;
+        // A poll the server could not hold open comes back at once: wait a little then.
+        const quick = Date.now() - asked < 1000 ? 2000 : 0;
+        pause = failing ? Math.min(60000, Math.max(5000, pause * 2)) : quick;
       } catch (_error) {
         pause = Math.min(60000, Math.max(1000, pause * 2));
       }
