@@ -137,11 +137,7 @@ def lookup(
     refused: list[str] = []
     if todo or stale:
         refused = request_fetch(todo + stale, client)
-    if refused:
-        results = [
-            Lookup(r.ref, "refused") if r.state == "fetching" and r.ref.id in refused else r
-            for r in results
-        ]
+    results = _mark_refused(results, refused)
     if not any(r.state == "fetching" for r in results):
         return results
     watch = watch_for(svc.redis)
@@ -149,7 +145,7 @@ def lookup(
     first = True
     while True:
         since = watch.generation()  # before looking: a fetch ending meanwhile still wakes us
-        results = classify(refs)
+        results = _mark_refused(classify(refs), refused)
         fetching = [r for r in results if r.state == "fetching"]
         if not fetching:
             return results
@@ -166,6 +162,16 @@ def lookup(
                     r.slow = True
             return results
         watch.wait(since, left)
+
+
+def _mark_refused(results: list[Lookup], refused: Sequence[str]) -> list[Lookup]:
+    """Ids the pending queue's bounds refused are not being fetched: say so."""
+    if not refused:
+        return results
+    return [
+        Lookup(r.ref, "refused") if r.state == "fetching" and r.ref.id in refused else r
+        for r in results
+    ]
 
 
 def classify(refs: Sequence[PaperRef], eta: bool = True) -> list[Lookup]:

@@ -102,6 +102,10 @@ def test_a_flood_from_one_client_is_refused_past_its_bound(redis_url, redis_clie
     resp = client.get("/arxiv/2104.12255", environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert resp.status_code == 202  # another reader is not refused
     assert "Too many papers" in client.get("/arxiv/2409.00150", environ_base=env).text
+    # Within a page that also waits for a paper, a refused one is still said to be refused.
+    waiting = create_app(dataclasses.replace(settings, fetch_wait=0.5)).test_client()
+    mixed = waiting.get("/arxiv/2409.00001,2409.00140", environ_base=env)
+    assert mixed.status_code == 202 and "Too many papers" in mixed.text
 
 
 # --- drains against a real worker --------------------------------------------
