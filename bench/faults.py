@@ -65,7 +65,9 @@ def told(replay: ReplayServer, tmp: Path) -> dict:
             replay.clear()
             options = {k: v for k, v in fault.items() if k != "kind"}
             replay.inject(fault["kind"], count=1000, path="/api/query", **options)
-            mirror = Mirror.start(tmp / f"{name}-{repeat}", replay.api_url)
+            mirror = Mirror.start(
+                tmp / f"{name}-{repeat}", replay.api_url, arxiv_min_interval=INTERVAL
+            )
             try:
                 paper = known[n]
                 n += 1
@@ -102,7 +104,7 @@ def client_from(address: str) -> requests.Session:
 
 def flood(replay: ReplayServer, tmp: Path) -> dict:
     known = sorted(replay.api.entries)
-    mirror = Mirror.start(tmp / "flood", replay.api_url)
+    mirror = Mirror.start(tmp / "flood", replay.api_url, arxiv_min_interval=INTERVAL)
     reader = client_from("127.0.0.2")
     try:
         for _ in range(8):
