@@ -79,7 +79,7 @@ def on_demand(term: str) -> str:
 def fetch_reason(paper_id: str) -> str:
     """Short reason code of the last failed fetch, beside fetch_error's detail (expires with it).
 
-    ``"<code>|<retry at, unix seconds or empty>"``; codes in papermirror.fetching.REASONS.
+    ``"<code>|<retry at, unix seconds or empty>"``; codes in papermirror.arxiv.status.REASON_CODES.
     """
     return f"{PREFIX}fcode:{paper_id}"
 

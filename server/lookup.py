@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from papermirror import codec, fetching, keys
-from papermirror.arxiv.http import REASON_CODES
 from papermirror.arxiv.limiter import ArxivLimiter
+from papermirror.arxiv.status import REASON_CODES
 from papermirror.ids import PaperRef
 from papermirror.pending import PendingQueue
 from papermirror.records import Paper

@@ -24,14 +24,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC
 from urllib.parse import urljoin, urlsplit
 
-import redis
 import requests
 
-from papermirror import keys
 from papermirror.arxiv.limiter import ArxivLimiter
+from papermirror.arxiv.status import REASON_CODES, record_answer, record_trouble
 from papermirror.settings import Settings
 
 log = logging.getLogger(__name__)
+
+__all__ = ["REASON_CODES", "ArxivUnavailable", "PoliteSession", "parse_retry_after"]
 
 ACCEPT = "application/atom+xml, application/xml;q=0.9, */*;q=0.8"
 
@@ -73,18 +74,6 @@ class ArxivUnavailable(Exception):
         self.tries = tries
         self.retry_after = retry_after
         self.code = code
-
-
-# Why a request failed, in words a reader may see; never the exception text.
-REASON_CODES = {
-    "unreachable": "arXiv did not answer",
-    "timeout": "arXiv did not answer in time",
-    "rate_limited": "arXiv is rate-limiting us",
-    "error": "arXiv answered with an error",
-    "malformed": "arXiv sent an incomplete answer",
-    "redirect": "arXiv sent us somewhere we do not follow",
-    "refused": "arXiv refused the request",
-}
 
 
 class RedirectRefused(Exception):
@@ -263,30 +252,10 @@ class PoliteSession:
         return response
 
     def _answered(self, seconds: float) -> None:
-        """Note a usable answer: arXiv is fine again, and how long it took."""
-        client = self.limiter.redis
-        try:
-            old = client.get(keys.ARXIV_RTT)
-            rtt = seconds if old is None else 0.7 * float(old) + 0.3 * seconds
-            with client.pipeline(transaction=False) as pipe:
-                pipe.set(keys.ARXIV_RTT, f"{rtt:.4f}")
-                pipe.delete(keys.ARXIV_TROUBLE)
-                pipe.execute()
-        except redis.RedisError as exc:
-            log.warning("could not record arXiv's answer time: %s", exc)
+        record_answer(self.limiter.redis, seconds)
 
     def _trouble(self, code: str, wait: float) -> None:
-        """Tell waiting pages that arXiv is failing, why, and when we try again."""
-        client = self.limiter.redis
-        now = time.time()
-        try:
-            old = client.get(keys.ARXIV_TROUBLE)
-            since = old.decode().split("|")[1] if old else f"{now:.0f}"
-            ttl = int(wait + self.settings.arxiv_timeout + 120)
-            client.set(keys.ARXIV_TROUBLE, f"{code}|{since}|{now + wait:.0f}", ex=ttl)
-            client.publish(keys.FETCH_DONE, "")
-        except redis.RedisError as exc:
-            log.warning("could not record arXiv's trouble: %s", exc)
+        record_trouble(self.limiter.redis, code, wait, self.settings.arxiv_timeout)
 
     def _wait_after_failure(
         self, attempt: int, retry_after: float | None, url: str, reason: str, tries: int
