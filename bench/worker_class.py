@@ -37,7 +37,8 @@ JOBS, REPEATS = 10, 3
 def run_class(worker_class: str, tmp: Path) -> dict:
     server = embedded.start(tmp / worker_class.rsplit(".", 1)[1], appendonly=False)
     client = redis.Redis.from_url(server.url)
-    settings = stack_settings(server.url, "http://127.0.0.1:9/api/query")
+    # No batching window: the default of papermirror up.
+    settings = stack_settings(server.url, "http://127.0.0.1:9/api/query", coalesce_window=0.0)
     argv = [sys.executable, "-m", "rq.cli", "worker", "--worker-class", worker_class]
     argv += ["--url", server.url, keys.FETCH_QUEUE]
     env = {**os.environ, **settings.to_env()}

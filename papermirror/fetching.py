@@ -133,7 +133,7 @@ class Drainer:
 
     def _drain_locked(self, report: DrainReport) -> None:
         limiter = self.api.session.limiter
-        if self.settings.coalesce_window > 0:
+        if self.settings.coalesce_window > 0 and self.pending.count():
             time.sleep(self.settings.coalesce_window)  # let a burst of visits gather
         while self.pending.count():
             # Read the batch only once the limiter would let it go: ids that
