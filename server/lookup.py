@@ -137,9 +137,22 @@ def lookup(
     refused: list[str] = []
     if todo or stale:
         refused = request_fetch(todo + stale, client)
-    results = _mark_refused(results, refused)
+    results = _wait(refs, _mark_refused(results, refused), refused, wait)
+    # Fetched from arXiv just now: a version it lacks needs no second request on the next visit.
+    asked = set(todo)
+    for r in results:
+        if r.ref.id in asked and r.state == "found" and (r.ref.version or 0) > r.paper.version:
+            svc.redis.set(keys.refresh(r.ref.id), 1, nx=True, ex=REFRESH_TTL)
+    return results
+
+
+def _wait(
+    refs: Sequence[PaperRef], results: list[Lookup], refused: Sequence[str], wait: float
+) -> list[Lookup]:
+    """Wait for the fetching ids as long as the fetch should take, up to ``wait`` seconds."""
     if not any(r.state == "fetching" for r in results):
         return results
+    svc = services()
     watch = watch_for(svc.redis)
     deadline = time.monotonic() + wait
     first = True

@@ -13,6 +13,7 @@ from papermirror.listing_urls import listing_target
 from server.fetchwatch import watch_for
 from server.lookup import classify, lookup
 from server.pagecache import conditional_response
+from server.paperinfo import page_info
 from server.services import services
 
 bp = Blueprint("papers", __name__)
@@ -57,8 +58,15 @@ def paper_page(spec: str):
         return conditional_response(page.body, page.etag)
     results = lookup(refs, client=request.remote_addr)
     states = {r.state for r in results}
-    if states == {"found"}:
-        return _cached_page(results)
+    infos = {r.ref.id: page_info(r.paper, r.ref.version) for r in results if r.state == "found"}
+    # Asked for a version newer than stored, and arXiv is being asked: refresh until it answers.
+    checking = any(
+        r.state == "found" and infos[r.ref.id].checking and (r.ref.version or 0) > r.paper.version
+        for r in results
+    )
+    # A page that will change when arXiv answers is not cached: its next view shows the answer.
+    if states == {"found"} and not any(i.checking for i in infos.values()):
+        return _cached_page(results, infos)
     if "found" in states:
         status = 200
     elif "fetching" in states:
@@ -69,10 +77,11 @@ def paper_page(spec: str):
         status = 429
     else:
         status = 404
-    waiting = states & {"fetching", "failed", "refused"}
+    waiting = bool(states & {"fetching", "failed", "refused"}) or checking
     html = render_template(
         "paper.html",
         results=results,
+        infos=infos,
         refresh=_refresh_after(results) if waiting else False,
         watch=_signature(results) if waiting else None,
     )
@@ -85,7 +94,11 @@ def paper_page(spec: str):
 
 def _signature(results) -> str:
     """What a waiting page shows, in short: it reloads when this changes."""
-    return ",".join(f"{r.state}:{r.code or ''}" for r in results)
+    # A found paper's version counts too: a page checking for a newer one reloads when it lands.
+    return ",".join(
+        f"{r.state}:{r.code or ''}{f':v{r.paper.version}' if r.state == 'found' else ''}"
+        for r in results
+    )
 
 
 def _refresh_after(results) -> int:
@@ -101,7 +114,7 @@ def _refresh_after(results) -> int:
             waits.append(min(300.0, max(10.0, retry)))
         elif r.state == "refused":
             waits.append(60.0)
-    return int(min(waits, default=30.0))
+    return int(min(waits, default=5.0))
 
 
 def _poll(refs: list[PaperRef], seen: str):
@@ -136,19 +149,20 @@ def _hold_poll(refs: list[PaperRef], seen: str):
         watch.wait(since, left)
 
 
-def _cached_page(results) -> Response:
+def _cached_page(results, infos) -> Response:
     # The page holds absolute links built from the request's host: key on it too.
     digest = hashlib.blake2b(f"{PAGE_VERSION}|{request.url_root}".encode(), digest_size=16)
     for r in results:
         digest.update(f"|{r.ref.id}|{r.ref.version}|".encode())
         digest.update(r.blob)
+        digest.update(f"|{infos[r.ref.id].announced}".encode())
     etag = digest.hexdigest()
     pages = services().pages
     path = request.url_root + request.path
     page = pages.get(path)
     body = page.body if page is not None and page.etag == etag else None
     if body is None:
-        body = render_template("paper.html", results=results, refresh=False).encode()
+        body = render_template("paper.html", results=results, infos=infos, refresh=False).encode()
     pages.put(path, etag, body)
     return conditional_response(body, etag)
 
