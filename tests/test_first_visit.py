@@ -129,7 +129,7 @@ def test_a_failed_drain_keeps_retrying_in_the_background(stack, reset):
     PendingQueue(client, stack.settings).add(["2004.03322"])
     fetching.enqueue_drain(Queue(keys.FETCH_QUEUE, connection=client))
     # 5 s, then 15 s: the third drain succeeds with no visitor and no sweeper.
-    wait_until(lambda: store.get_blob("2004.03322") is not None, timeout=45)
+    wait_until(lambda: store.get_blob("2004.03322") is not None, timeout=90)
     assert not client.exists(keys.fetch_error("2004.03322"), keys.fetch_reason("2004.03322"))
 
 

@@ -235,3 +235,16 @@ def test_a_stalled_holder_keeps_the_slot(redis_url, server):
     first, second = server.requests()
     assert server.max_in_flight == 1
     assert second.t >= first.done
+
+
+def test_a_failing_feed_host_does_not_mark_the_api_in_trouble(redis_client, server):
+    # First visits depend on the API alone: RSS failing must not make their pages give up.
+    settings = settings_for(server.api_url, arxiv_rss_url=server.url + "/rss/")
+    server.inject("status", count=1, status=503, path="/rss/")
+    with pytest.raises(ArxivUnavailable):
+        session_for(redis_client, settings).polite_get(server.url + "/rss/cs.AI")
+    assert not redis_client.exists(keys.ARXIV_TROUBLE)
+    server.inject("status", count=1, status=503, path="/api/query")
+    with pytest.raises(ArxivUnavailable):
+        get(session_for(redis_client, settings), server.api_url)
+    assert redis_client.exists(keys.ARXIV_TROUBLE)

@@ -169,7 +169,7 @@ class PoliteSession:
             try:
                 response = self._follow(url, params)
             except RedirectRefused as exc:
-                self._trouble("redirect", 0.0)
+                self._trouble(url, "redirect", 0.0)
                 raise ArxivUnavailable(
                     f"GET {url}: {exc}", tries=attempt, code="redirect"
                 ) from None
@@ -189,7 +189,7 @@ class PoliteSession:
                 else:
                     reason = check(response) if check else None
                     if reason is None:
-                        self._answered(time.monotonic() - started)
+                        self._answered(url, time.monotonic() - started)
                         return response
                     code = "malformed"
             # Back off even after the last try: the next caller, in any
@@ -198,9 +198,9 @@ class PoliteSession:
                 wait = self._wait_after_failure(attempt, retry_after, url, reason, tries)
             except ArxivUnavailable as exc:
                 exc.code = code
-                self._trouble(code, retry_after or 0.0)
+                self._trouble(url, code, retry_after or 0.0)
                 raise
-            self._trouble(code, wait)
+            self._trouble(url, code, wait)
             if attempt == tries:
                 break
             log.warning(
@@ -251,11 +251,19 @@ class PoliteSession:
         response._content_consumed = True
         return response
 
-    def _answered(self, seconds: float) -> None:
-        record_answer(self.limiter.redis, seconds)
+    # Only the API's health is recorded: first visits depend on it alone, and a feed
+    # host that fails (or answers) says nothing about it.
+    def _answered(self, url: str, seconds: float) -> None:
+        if self._is_api(url):
+            record_answer(self.limiter.redis, seconds)
 
-    def _trouble(self, code: str, wait: float) -> None:
-        record_trouble(self.limiter.redis, code, wait, self.settings.arxiv_timeout)
+    def _trouble(self, url: str, code: str, wait: float) -> None:
+        if self._is_api(url):
+            record_trouble(self.limiter.redis, code, wait, self.settings.arxiv_timeout)
+
+    def _is_api(self, url: str) -> bool:
+        api = self.settings.arxiv_api_url
+        return bool(api) and url.split("?", 1)[0] == api.split("?", 1)[0]
 
     def _wait_after_failure(
         self, attempt: int, retry_after: float | None, url: str, reason: str, tries: int
