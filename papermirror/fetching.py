@@ -22,7 +22,7 @@ from datetime import timedelta
 
 import redis
 
-from papermirror import keys
+from papermirror import keys, metrics
 from papermirror.arxiv.api import BATCH_SIZE, ApiClient, ArxivError
 from papermirror.arxiv.http import ArxivUnavailable
 from papermirror.locks import try_lock
@@ -142,6 +142,7 @@ class Drainer:
             batch = self.pending.batch(BATCH_SIZE)
             if not batch:
                 return
+            metrics.FETCH_BATCH.observe(self.redis, len(batch))
             try:
                 result = self.api.fetch(batch)
             except ArxivUnavailable as exc:

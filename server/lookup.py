@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from papermirror import codec, fetching, keys
+from papermirror import codec, fetching, keys, metrics
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.arxiv.status import REASON_CODES
 from papermirror.ids import PaperRef
@@ -137,6 +137,8 @@ def lookup(
     refused: list[str] = []
     if todo or stale:
         refused = request_fetch(todo + stale, client)
+        metrics.FIRST_VISITS.labels("new").inc(len(todo))
+        metrics.FIRST_VISITS.labels("refresh").inc(len(stale))
     results = _wait(refs, _mark_refused(results, refused), refused, wait)
     # Fetched from arXiv just now: a version it lacks needs no second request on the next visit.
     asked = set(todo)

@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from papermirror import metrics
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.arxiv.status import REASON_CODES, record_answer, record_trouble
 from papermirror.settings import Settings
@@ -220,8 +221,7 @@ class PoliteSession:
 
     def _follow(self, url: str, params: Mapping[str, str] | None) -> requests.Response:
         for _hop in range(self.settings.arxiv_max_redirects + 1):
-            with self.limiter.slot():
-                response = self._get_bounded(url, params)
+            response = self._send(url, params)
             if response.status_code not in _REDIRECTS or "Location" not in response.headers:
                 return response
             target = urljoin(response.url, response.headers["Location"])
@@ -230,6 +230,24 @@ class PoliteSession:
             log.info("arXiv redirected %s to %s", response.url, target)
             url, params = target, None
         raise RedirectRefused(f"more than {self.settings.arxiv_max_redirects} redirects")
+
+    def _send(self, url: str, params: Mapping[str, str] | None) -> requests.Response:
+        """One request in one limiter slot, counted in the metrics with its wait and outcome."""
+        asked, waited, outcome = time.monotonic(), None, "error"
+        try:
+            with self.limiter.slot():
+                waited = time.monotonic() - asked
+                response = self._get_bounded(url, params)
+            outcome = "ok" if response.status_code < 400 else f"http_{response.status_code}"
+            return response
+        except requests.Timeout:
+            outcome = "timeout"
+            raise
+        except requests.ConnectionError:
+            outcome = "connection"
+            raise
+        finally:
+            metrics.arxiv_request(self.limiter.redis, url, outcome, waited)
 
     def _get_bounded(self, url: str, params: Mapping[str, str] | None) -> requests.Response:
         """One GET, no redirects, whose whole answer must arrive within the timeout."""
