@@ -25,6 +25,10 @@ from papermirror.supervise import Child, Supervisor, die_with_parent
 
 log = logging.getLogger("papermirror")
 
+# RQ's worker class for the fetch workers: no fork per job, a kept-alive arXiv session
+# and the jobs' code loaded before the first job (see worker.warm, bench/worker_class.py).
+WORKER_CLASS = "worker.warm.WarmWorker"
+
 
 def children(settings: Settings) -> list[Child]:
     """The processes `papermirror up` runs, besides Redis, in start order.
@@ -64,6 +68,8 @@ def children(settings: Settings) -> list[Child]:
             "--cron",
             "--processes",
             str(worker_processes(settings)),
+            "--worker-class",
+            WORKER_CLASS,
             # Every minute, not RQ's default ten: requeues the job of a worker that
             # died mid-fetch, and restarts the retry scheduler after a Redis restart.
             "--maintenance-interval",

@@ -90,3 +90,36 @@ FETCH_ERROR_LOG_LENGTH = 200
 def admin_failures(client: str) -> str:
     """Count of failed /admin attempts from one client address (expires)."""
     return f"{PREFIX}admin:fail:{client}"
+
+
+# --- limiter ---
+def fetch_reason(paper_id: str) -> str:
+    """Short reason code of the last failed fetch, beside fetch_error's detail (expires with it).
+
+    ``"<code>|<retry at, unix seconds or empty>"``; codes in papermirror.arxiv.status.REASON_CODES.
+    """
+    return f"{PREFIX}fcode:{paper_id}"
+
+
+# arXiv's current trouble, for every page that waits: "<code>|<since>|<retry at>". Set by
+# the polite HTTP layer on each failed attempt, deleted by the next success.
+ARXIV_TROUBLE = f"{PREFIX}arxiv:trouble"
+# Moving average of arXiv's answer time in seconds, to tell how long a fetch will take.
+ARXIV_RTT = f"{PREFIX}arxiv:rtt"
+# Set while a follow-up drain (after a skip or a failure) is scheduled; see fetching.
+FETCH_FOLLOWUP = f"{PREFIX}fetch:followup"
+# Failed drains in a row, for the background retry's backoff.
+FETCH_FAILS = f"{PREFIX}fetch:fails"
+# Published with the ids whose fetch just ended (found, missing or failed), so waiting pages
+# learn of it at once instead of polling.
+FETCH_DONE = f"{PREFIX}fetch:done"
+# The fair pending queue (papermirror.pending). PENDING keeps every pending id by queue
+# time; PENDING_FIRST holds the ids within their client's fair share, which go first.
+PENDING_FIRST = f"{PREFIX}pending:first"
+# Hash: pending id -> the client that asked for it.
+PENDING_OWNER = f"{PREFIX}pending:owner"
+
+
+def pending_client(client: str) -> str:
+    """Set of the ids one client has pending (expires: it heals if an id was cleared elsewhere)."""
+    return f"{PREFIX}pending:c:{client}"

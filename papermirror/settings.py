@@ -73,13 +73,14 @@ class Settings:
         default=120.0, metadata={"doc": "longest wait between retries, even if arXiv asks for more"}
     )
     fetch_wait: float = field(
-        default=2.0,
+        default=8.0,
         metadata={
-            "doc": "seconds a page waits for a paper that is being fetched before it answers 202"
+            "doc": "longest a first visit waits for its paper before it answers 202 with a page "
+            "that says why and shows the paper as soon as it lands (keep it under 10)"
         },
     )
     coalesce_window: float = field(
-        default=0.2,
+        default=0.0,
         metadata={
             "doc": "seconds a fetch job waits for more first visits to batch into one request"
         },
@@ -185,6 +186,30 @@ class Settings:
         metadata={
             "doc": "token that opens /admin (the operator page) and its actions; "
             "empty: /admin does not exist"
+        },
+    )
+    # --- limiter ---
+    arxiv_hosts: tuple[str, ...] = field(
+        default=("arxiv.org",),
+        metadata={
+            "doc": "hosts (and their subdomains) an arXiv redirect may lead to, besides the "
+            "configured arXiv endpoints; any other redirect is refused"
+        },
+    )
+    arxiv_max_redirects: int = field(
+        default=3, metadata={"doc": "redirects followed per arXiv request, each in its own slot"}
+    )
+    fetch_max_pending: int = field(
+        default=5000, metadata={"doc": "ids waiting for a first-visit fetch, at most, overall"}
+    )
+    fetch_max_pending_per_client: int = field(
+        default=200, metadata={"doc": "ids waiting for a first-visit fetch, at most, per client"}
+    )
+    fetch_fair_share: int = field(
+        default=3,
+        metadata={
+            "doc": "pending ids per client that go ahead of every client's backlog "
+            "(a lone visitor's paper is never stuck behind a bulk requester)"
         },
     )
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
 from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
 from papermirror.listing_urls import listing_target
-from server.lookup import lookup
+from server.fetchwatch import watch_for
+from server.lookup import classify, lookup
 from server.pagecache import conditional_response, not_modified, templates_digest
 from server.paperinfo import page_info
 from server.services import services
@@ -17,7 +20,10 @@ bp = Blueprint("papers", __name__)
 prefix_bp = Blueprint("prefix", __name__)
 
 MAX_IDS = 50  # papers on one page; more is surely a mistake, and each may cost a fetch
-PAGE_VERSION = "2"  # bump when the page changes without a template change
+PAGE_VERSION = "3"  # bump when the page changes without a template change
+POLL_HOLD = 20.0  # seconds a waiting page's long-poll is held open when nothing changes
+POLL_SLOTS = 16  # long-polls held open at once per process (a quarter of the default threads)
+_poll_slots = threading.BoundedSemaphore(POLL_SLOTS)
 
 
 def parse_id_list(spec: str) -> list[PaperRef] | None:
@@ -45,10 +51,12 @@ def paper_page(spec: str):
     canonical = mirror_path(refs)
     if canonical != request.path:
         return redirect(canonical, 301)
+    if "poll" in request.args:
+        return _poll(refs, request.args.get("poll", ""))
     page = services().pages.fresh(request.url_root + canonical)
     if page is not None:
         return conditional_response(page.body, page.etag)
-    results = lookup(refs)
+    results = lookup(refs, client=request.remote_addr)
     states = {r.state for r in results}
     infos = {r.ref.id: page_info(r.paper, r.ref.version) for r in results if r.state == "found"}
     # Asked for a version newer than stored, and arXiv is being asked: refresh until it answers.
@@ -65,16 +73,80 @@ def paper_page(spec: str):
         status = 202
     elif "failed" in states:
         status = 503
+    elif "refused" in states:
+        status = 429
     else:
         status = 404
+    waiting = bool(states & {"fetching", "failed", "refused"}) or checking
     html = render_template(
-        "paper.html", results=results, infos=infos, refresh="fetching" in states or checking
+        "paper.html",
+        results=results,
+        infos=infos,
+        refresh=_refresh_after(results) if waiting else False,
+        watch=_signature(results) if waiting else None,
     )
     resp = Response(html, status=status)
     resp.headers["Cache-Control"] = "no-store"
-    if status == 503:
-        resp.headers["Retry-After"] = "30"
+    if status in (429, 503):
+        resp.headers["Retry-After"] = str(_refresh_after(results))
     return resp
+
+
+def _signature(results) -> str:
+    """What a waiting page shows, in short: it reloads when this changes."""
+    # A found paper's version counts too: a page checking for a newer one reloads when it lands.
+    return ",".join(
+        f"{r.state}:{r.code or ''}{f':v{r.paper.version}' if r.state == 'found' else ''}"
+        for r in results
+    )
+
+
+def _refresh_after(results) -> int:
+    """Seconds before a page without scripts reloads itself: soon while fetching, backing
+    off while arXiv fails (until the announced retry, at least 10 s, at most 5 minutes)."""
+    now = time.time()
+    waits = []
+    for r in results:
+        if r.state == "fetching":
+            waits.append(min(30.0, max(2.0, (r.eta or 0) + 1)))
+        elif r.state == "failed":
+            retry = (r.retry_at - now + 2) if r.retry_at else 30.0
+            waits.append(min(300.0, max(10.0, retry)))
+        elif r.state == "refused":
+            waits.append(60.0)
+    return int(min(waits, default=5.0))
+
+
+def _poll(refs: list[PaperRef], seen: str):
+    """Long-poll for a waiting page: answers once its papers' states differ from ``seen``.
+
+    At most POLL_SLOTS polls are held open per process, so polls cannot take every
+    thread; the others answer at once and the page asks again a little later.
+    """
+    if not _poll_slots.acquire(blocking=False):
+        return _poll_answer(_signature(classify(refs)) != seen)
+    try:
+        return _hold_poll(refs, seen)
+    finally:
+        _poll_slots.release()
+
+
+def _poll_answer(changed: bool):
+    resp = jsonify(changed=changed)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _hold_poll(refs: list[PaperRef], seen: str):
+    watch = watch_for(services().redis)
+    deadline = time.monotonic() + POLL_HOLD
+    while True:
+        since = watch.generation()
+        now = _signature(classify(refs))
+        left = deadline - time.monotonic()
+        if now != seen or left <= 0:
+            return _poll_answer(now != seen)
+        watch.wait(since, left)
 
 
 def _cached_page(results, infos) -> Response:

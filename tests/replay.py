@@ -19,6 +19,7 @@ import argparse
 import bz2
 import gzip
 import re
+import select
 import socket
 import threading
 import time
@@ -251,9 +252,15 @@ class ReplayServer:
         Kinds: ``status`` (``status=503``, ``retry_after=N`` or any ``headers``,
         ``body`` bytes or fixture name), ``slow`` (``delay`` seconds, then the
         normal answer), ``malformed`` (200 with the normal answer cut short, or
-        ``body``), ``drop`` (close the connection without answering).
+        ``body``), ``drop`` (close the connection without answering), ``hang``
+        (answer nothing until the client gives up and closes, or ``delay``
+        seconds pass, then the normal answer; ``request.done`` marks when it
+        ended), ``redirect`` (``status=302`` to ``location``, by default the
+        same path and query here, so ``count`` redirects make a chain that ends
+        in the normal answer). HTTP 429 without Retry-After is
+        ``inject("status", status=429)``.
         """
-        if kind not in ("status", "slow", "malformed", "drop"):
+        if kind not in ("status", "slow", "malformed", "drop", "hang", "redirect"):
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
             self._faults.append(_Fault(kind, count, path, options))
@@ -315,8 +322,23 @@ class ReplayServer:
             int(request.param("start", "0")),
         )
 
-    def _faulty(self, fault: _Fault, request: LoggedRequest) -> Reply | None:
+    def _faulty(
+        self, fault: _Fault, request: LoggedRequest, gone: Callable[[], bool] = lambda: False
+    ) -> Reply | None:
         opts = fault.options
+        if fault.kind == "hang":
+            until = time.monotonic() + opts.get("delay", 3600.0)
+            while time.monotonic() < until:
+                if gone():
+                    return None
+                time.sleep(0.02)
+            return self._answer(request)
+        if fault.kind == "redirect":
+            target = opts.get("location") or request.path + (
+                "?" + request.query if request.query else ""
+            )
+            headers = {"Location": target, "Content-Type": "text/html"}
+            return Reply(opts.get("status", 302), b"<html>moved</html>\n", headers)
         if fault.kind == "slow":
             time.sleep(opts.get("delay", 1.0))
             return self._answer(request)
@@ -359,7 +381,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         fault = self.replay._arrive(request)
         try:
-            reply = self.replay._faulty(fault, request) if fault else self.replay._answer(request)
+            if fault:
+                reply = self.replay._faulty(fault, request, self._client_gone)
+            else:
+                reply = self.replay._answer(request)
+            if reply is None and fault and fault.kind == "hang":
+                self.close_connection = True
+                return
             if reply is None:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -374,6 +402,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             pass  # the client gave up (a timeout test): nothing left to answer
         finally:
             self.replay._leave(request)
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed its end (a hang ends when the client gives up)."""
+        try:
+            ready, _, _ = select.select([self.connection], [], [], 0)
+            return bool(ready) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def log_message(self, format: str, *args) -> None:
         pass  # the request log is the record; keep test output clean

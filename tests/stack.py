@@ -18,6 +18,7 @@ import redis
 from rq import Worker
 
 from papermirror import embedded, keys
+from papermirror.cli import WORKER_CLASS
 from papermirror.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,8 @@ class Stack:
                 "-m",
                 "rq.cli",
                 "worker",
+                "--worker-class",
+                WORKER_CLASS,
                 "--with-scheduler",
                 "--url",
                 self.settings.redis_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 from rq import Queue
@@ -127,12 +128,24 @@ def test_slow_arxiv_gives_a_self_refreshing_202(stack):
 def test_unreachable_arxiv_gives_a_clear_503(client, stack):
     stack.replay.inject("drop", count=10)
     try:
-        resp = client.get("/arxiv/2402.00001")
+        resp = client.get("/arxiv/2502.07719")
     finally:
         stack.replay.clear()
     assert resp.status_code == 503
-    assert "could not be reached" in resp.get_data(as_text=True)
+    body = resp.get_data(as_text=True)
+    assert "arXiv did not answer" in body and "https://arxiv.org/abs/2502.07719" in body
+    # The reader sees a plain reason: no exception text, no internal URL, no id_list.
+    for leak in ("Error", "127.0.0.1", "id_list", "Traceback"):
+        assert leak not in body, leak
     assert resp.headers["Retry-After"]
+    # arXiv is back: the background retry fetches the paper, and the reader's next
+    # visit shows it, whatever error_ttl (30 s here) says.
+    deadline = time.monotonic() + 30
+    while Store(stack.redis).get_blob("2502.07719") is None:
+        assert time.monotonic() < deadline, "the background retry never fetched the paper"
+        time.sleep(0.1)
+    assert client.get("/arxiv/2502.07719").status_code == 200
+    assert not stack.redis.exists(keys.ARXIV_TROUBLE)
 
 
 def test_go_redirects_to_the_paper_page(client):

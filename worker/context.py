@@ -15,11 +15,12 @@ from papermirror.settings import Settings
 def context() -> tuple[Settings, redis.Redis, PoliteSession]:
     """Built once per process that runs jobs, and shared by every job in it.
 
-    (RQ's default worker forks a work horse per job, so there that is once per
-    job; a SimpleWorker keeps it.) One kept-alive HTTP session serves all of the
-    process's arXiv requests (API, RSS, OAI): arXiv asks for a single connection.
+    `papermirror up` runs RQ's SimpleWorker, which runs jobs in its own long-lived
+    process: this is built once per worker, and one kept-alive HTTP session serves
+    all of its arXiv requests (API, RSS, OAI), as arXiv asks for a single connection.
+    (Under RQ's default forking worker it would be built once per job.)
     """
     settings = Settings.from_env()
     client = redis.Redis.from_url(settings.redis_address)
-    session = PoliteSession(settings, ArxivLimiter(client, settings.arxiv_min_interval))
-    return settings, client, session
+    limiter = ArxivLimiter(client, settings.arxiv_min_interval)
+    return settings, client, PoliteSession(settings, limiter)
