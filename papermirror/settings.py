@@ -151,7 +151,8 @@ class Settings:
         default=1, metadata={"doc": "FAQ generations at once (LLM worker processes)"}
     )
     llm_daily_limit: int = field(
-        default=500, metadata={"doc": "FAQ generations per UTC day, to protect a paid key (0: no cap)"}
+        default=500,
+        metadata={"doc": "FAQ generations per UTC day, to protect a paid key (0: no cap)"},
     )
     llm_max_input_chars: int = field(
         default=60000, metadata={"doc": "characters of paper text sent to the model at most"}

@@ -22,7 +22,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.basicConfig(level=settings.log_level)
 
-    from server import api, errors, extension, faq, filters, health, listings, pages, papers, services
+    from server import (
+        api,
+        errors,
+        extension,
+        faq,
+        filters,
+        health,
+        listings,
+        pages,
+        papers,
+        services,
+    )
 
     services.init_app(app)
     filters.init_app(app)

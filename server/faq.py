@@ -20,7 +20,15 @@ import json
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from rq import Queue
 
 from papermirror import keys
@@ -196,10 +204,15 @@ def _answer_event(q: int, a: dict) -> dict:
 
 def _cached_events(faq) -> list[tuple[str, dict]]:
     events = [("meta", _meta(faq.to_dict()))]
-    events.append(("answer", {"q": -1, "question": "TL;DR", "html": to_text(faq.tldr), "done": True}))
+    events.append(
+        ("answer", {"q": -1, "question": "TL;DR", "html": to_text(faq.tldr), "done": True})
+    )
     for i, a in enumerate(faq.answers):
         events.append(
-            ("answer", {"q": i, "question": a["question"], "html": to_html(a["answer"]), "done": True})
+            (
+                "answer",
+                {"q": i, "question": a["question"], "html": to_html(a["answer"]), "done": True},
+            )
         )
     events.append(("end", {"status": "done", "error": "", **_meta(faq.to_dict())}))
     return events

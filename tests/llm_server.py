@@ -149,7 +149,9 @@ class LlmServer:
                 server_self._handle(self)
 
             def do_GET(self) -> None:
-                self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+                self._json(
+                    404, {"error": {"message": "not found", "type": "invalid_request_error"}}
+                )
 
             def _json(self, status: int, payload, headers: dict | None = None) -> None:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -182,7 +184,7 @@ class LlmServer:
         except ValueError:
             h._json(400, {"error": {"message": "bad JSON", "type": "invalid_request_error"}})
             return
-        logged = Logged(time.time(), body, dict(h.headers))
+        logged = Logged(time.time(), body, {k.lower(): v for k, v in h.headers.items()})
         with self._lock:
             self.requests.append(logged)
         if h.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
@@ -261,7 +263,12 @@ class LlmServer:
                     h.connection.shutdown(socket.SHUT_RDWR)
                     h.close_connection = True
                     return
-                if fault and fault.kind == "hang_mid" and is_content and sent_content >= fault.after:
+                if (
+                    fault
+                    and fault.kind == "hang_mid"
+                    and is_content
+                    and sent_content >= fault.after
+                ):
                     self._release.wait(fault.delay or 3600)
                     return
                 payload = f"data: {data}\n\n".encode()

@@ -30,7 +30,9 @@ JOB_TIMEOUT = 3600
 def generate_faq(paper_id: str, version: int, language: str, regenerate: bool = False) -> dict:
     """Generate the FAQ of ``paper_id`` v``version`` in ``language`` (see papermirror.faq)."""
     settings, client, session = context()
-    return Generator(settings, client, session).run(paper_id, version, language, regenerate).to_dict()
+    return (
+        Generator(settings, client, session).run(paper_id, version, language, regenerate).to_dict()
+    )
 
 
 def enqueue(client: redis.Redis, key: FaqKey, priority: str, regenerate: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""The LLM FAQ of a paper version: six answers and a one-line TL;DR, from any OpenAI-compatible model.
+"""The LLM FAQ of a paper version: six answers and a TL;DR from any OpenAI-compatible model.
 
 * :mod:`prompt`: the open prompt (a data file, overridable by a setting);
 * :mod:`inputs`: what the model reads: metadata, abstract and, licence

@@ -193,7 +193,12 @@ class Generator:
                     shortened = True
                     limit = max(2000, limit // 2)
                 elif exc.kind not in RETRYABLE or exc.kind == "context" or tries >= MAX_TRIES:
-                    if tries > 1 and exc.kind in RETRYABLE:
+                    if exc.kind == "context":
+                        exc.message = (
+                            "The paper is longer than the model's context window, "
+                            "even with half as much of its text."
+                        )
+                    elif tries > 1 and exc.kind in RETRYABLE:
                         exc.message += f" Gave up after {tries} tries."
                     raise
                 else:

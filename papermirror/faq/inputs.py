@@ -54,7 +54,9 @@ def fulltext_allowed(settings: Settings, paper: Paper) -> bool:
     """Whether ``PAPERMIRROR_FAQ_FULLTEXT`` lets this paper's full text be sent."""
     mode = settings.faq_fulltext.strip().lower()
     if mode not in FULLTEXT_MODES:
-        log.error("PAPERMIRROR_FAQ_FULLTEXT=%r is not one of %s; using `never`", mode, FULLTEXT_MODES)
+        log.error(
+            "PAPERMIRROR_FAQ_FULLTEXT=%r is not one of %s; using `never`", mode, FULLTEXT_MODES
+        )
         return False
     if mode == "never":
         return False
