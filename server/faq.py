@@ -197,15 +197,15 @@ def _replay(events: list) -> dict:
 
 
 def _answer_event(q: int, a: dict) -> dict:
-    text = a["text"]
-    html = to_text(text) if q == -1 else to_html(text)
-    return {"q": q, "question": a["question"], "html": html, "done": a["done"]}
+    if q == -1:  # the TL;DR: plain text, which the page sets as a text node
+        return {"q": q, "question": "TL;DR", "text": to_text(a["text"]), "done": a["done"]}
+    return {"q": q, "question": a["question"], "html": to_html(a["text"]), "done": a["done"]}
 
 
 def _cached_events(faq) -> list[tuple[str, dict]]:
     events = [("meta", _meta(faq.to_dict()))]
     events.append(
-        ("answer", {"q": -1, "question": "TL;DR", "html": to_text(faq.tldr), "done": True})
+        ("answer", {"q": -1, "question": "TL;DR", "text": to_text(faq.tldr), "done": True})
     )
     for i, a in enumerate(faq.answers):
         events.append(

@@ -1,6 +1,6 @@
 // The paper FAQ: a click asks the mirror to make it (POST), then the answers stream in by
 // server-sent events (or polling when EventSource fails). The server sends each answer as
-// sanitised HTML; the TL;DR arrives as plain text and is set with textContent.
+// sanitised HTML; the TL;DR arrives as plain text (`text`) and is set as a text node.
 (() => {
   const script = document.currentScript;
   const mathjaxUrl = script ? script.dataset.mathjax : "";
@@ -159,7 +159,7 @@
     onAnswer(a) {
       if (a.q === -1) {
         this.tldr.hidden = false;
-        this.tldr.replaceChildren(el("strong", "", "TL;DR: "), document.createTextNode(a.html));
+        this.tldr.replaceChildren(el("strong", "", "TL;DR: "), document.createTextNode(a.text));
         return;
       }
       let block = this.blocks.get(a.q);
