@@ -101,7 +101,17 @@ def children(settings: Settings) -> list[Child]:
             "worker.schedule",
         ],
     )
-    return [*workers, scheduler, web]
+    return [*workers, *faq_workers(settings), scheduler, web]
+
+
+def faq_workers(settings: Settings) -> list[Child]:
+    """The LLM workers of the paper FAQ: none unless a model is configured."""
+    if not settings.faq_enabled:
+        return []
+    # Queues in priority order: a reader's click, today's papers, the backlog.
+    argv = [sys.executable, "-m", "rq.cli", "worker", "--with-scheduler"]
+    argv += ["--logging_level", settings.log_level, *keys.FAQ_QUEUES]
+    return [Child(f"faq-worker-{n + 1}", argv) for n in range(max(1, settings.llm_concurrency))]
 
 
 def up(settings: Settings) -> int:
