@@ -52,6 +52,13 @@ NO_MODEL = (
 )
 
 
+@bp.record_once
+def _warm(state) -> None:
+    # Build the Markdown parser now rather than while the first reader waits for text.
+    if state.app.config["SETTINGS"].faq_enabled:
+        to_html("**warm** $x$")
+
+
 @bp.app_context_processor
 def faq_globals() -> dict:
     """``faq_enabled`` and ``faq_languages`` for every template."""
