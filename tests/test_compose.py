@@ -97,8 +97,17 @@ def test_required_variable_must_be_set():
 
 
 def test_the_four_services(spec):
-    assert set(spec["services"]) == {"redis", *APP_SERVICES}
+    always = {n for n, s in spec["services"].items() if not s.get("profiles")}
+    assert always == {"redis", *APP_SERVICES}
     assert set(spec["volumes"]) == {"redis-data"}
+
+
+def test_the_faq_workers_run_only_when_asked_for(spec, services):
+    # `docker compose --profile faq up -d`: the LLM workers on the FAQ's own queues.
+    faq = spec["services"]["faq-worker"]
+    assert faq["profiles"] == ["faq"] and faq["image"] == "papermirror:local"
+    argv = services["faq-worker"].argv
+    assert argv[:2] == ["rq", "worker"] and argv[-3:] == list(keys.FAQ_QUEUES)
 
 
 def test_redis_is_official_persistent_healthy_and_private(spec, services):
