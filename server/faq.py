@@ -17,6 +17,7 @@ reads Redis and enqueues, and never imports the model client.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -26,7 +27,6 @@ from flask import (
     jsonify,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from rq import Queue
@@ -34,7 +34,6 @@ from rq import Queue
 from papermirror import keys
 from papermirror.faq.cache import FaqKey, FaqStore
 from papermirror.faq.prompt import PromptError, builtin_text, language_name, load
-from papermirror.faq.render import to_html, to_text
 from papermirror.ids import parse_id
 from papermirror.records import Paper
 from server.services import services
@@ -45,11 +44,28 @@ GENERATE_JOB = "worker.faq.generate_faq"
 PRIORITY_QUEUE = dict(zip(("click", "today", "backlog"), keys.FAQ_QUEUES, strict=True))
 REGENERATE_EVERY = 24 * 3600  # one reader-asked regeneration per FAQ per day
 STREAM_SECONDS = 900  # one SSE response lasts at most this long; EventSource reconnects
-KEEPALIVE_MS = 15000
+KEEPALIVE_MS = 3000  # under the Redis client's 5 s socket timeout
+# Streams held open at once per web process: each holds a thread, and page views need
+# threads too. Past this, readers are told to poll (faq.js does so by itself).
+_stream_slots: dict[int, threading.BoundedSemaphore] = {}
 NO_MODEL = (
     "This mirror has no language model configured, so it offers no FAQ. "
     "The operator can set PAPERMIRROR_LLM_URL and PAPERMIRROR_LLM_MODEL."
 )
+
+
+def to_html(markdown: str) -> str:
+    """Sanitised HTML of an answer (the renderer is imported only where the FAQ is on: 3 MB)."""
+    from papermirror.faq.render import to_html as render
+
+    return render(markdown)
+
+
+def to_text(markdown: str) -> str:
+    """The TL;DR as one line of plain text."""
+    from papermirror.faq.render import to_text as render
+
+    return render(markdown)
 
 
 @bp.record_once
@@ -180,9 +196,14 @@ def get(paper_id: str):
     return _error("No FAQ has been made for this paper version yet.", 404, older=older)
 
 
-def _replay(events: list) -> dict:
-    """Fold stream events into the answers so far: {q: {question, text, done}}, meta, end."""
-    out = {"answers": {}, "meta": {}, "end": None, "retry": {}}
+def _replay(events: list, out: dict | None = None) -> dict:
+    """Fold stream events into the answers so far: {q: {question, text, done}}, meta, end.
+
+    ``out``, the fold of the earlier events, is updated in place: a stream is folded once.
+    """
+    if out is None:
+        out = {"answers": {}, "meta": {}, "end": None, "retry": {}}
+    out["retry"] = {}
     for _, e in events:
         kind = e.get("t")
         q = int(e["q"]) if "q" in e else None
@@ -244,11 +265,18 @@ def stream(paper_id: str):
     faqs = FaqStore(services().redis)
     if request.args.get("poll"):
         return jsonify(_snapshot(faqs, key))
+    threads = services().settings.web_threads
+    slots = _stream_slots.setdefault(threads, threading.BoundedSemaphore(max(4, threads // 4)))
+    if not slots.acquire(blocking=False):
+        return _error("Too many readers are following FAQs right now; poll instead.", 429)
 
     def events():
         yield "retry: 2000\n\n"
+        yield from follow()
+
+    def follow():
         deadline = time.monotonic() + STREAM_SECONDS
-        cursor, seen = "0", []
+        cursor, seen, folded = "0", False, None
         while time.monotonic() < deadline:
             state = faqs.state(key)
             batch = faqs.read(key, cursor, block_ms=KEEPALIVE_MS if seen or state else None)
@@ -270,8 +298,8 @@ def stream(paper_id: str):
                 continue
             cursor = batch[-1][0]
             touched = {int(e["q"]) for _, e in batch if "q" in e}
-            seen += batch
-            folded = _replay(seen)
+            seen = True
+            folded = _replay(batch, folded)
             if any(e.get("t") == "meta" for _, e in batch):
                 yield _sse("meta", folded["meta"] | {"id": key.id, "language": key.language})
             for q in sorted(touched):
@@ -287,7 +315,11 @@ def stream(paper_id: str):
                 return
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
+    # No request context inside: everything the stream needs is bound above.
+    response = Response(events(), mimetype="text/event-stream", headers=headers)
+    # The server closes every response, even one whose client left before it began.
+    response.call_on_close(slots.release)
+    return response
 
 
 def _snapshot(faqs: FaqStore, key: FaqKey) -> dict:

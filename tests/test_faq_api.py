@@ -317,3 +317,18 @@ def test_the_daily_prefetch_runs_after_the_daily_fetch_below_a_click(
     assert len(asked) == QUESTIONS * (1 + len(waiting))
     # A second daily fetch of the same day queues nothing new.
     assert daily_fetch(categories=["cs.LG"]).get("faq_queued") == 0
+
+
+def test_open_streams_are_capped_and_released(env, redis_client):
+    faqkit.put_paper(redis_client)
+    app = create_app(env(web_threads=16))  # four streams at once
+    web = app.test_client()
+    assert web.post(URL).status_code == 202  # queued: a stream would wait for text
+    held = [web.get(URL + "/stream", buffered=False) for _ in range(4)]
+    assert all(r.status_code == 200 for r in held)
+    r = web.get(URL + "/stream")
+    assert r.status_code == 429 and "poll" in r.json["error"]
+    assert web.get(URL + "/stream?poll=1").status_code == 200  # polling still works
+    for r in held:
+        r.close()  # the readers leave, before a byte was read
+    assert web.get(URL + "/stream", buffered=False).status_code == 200

@@ -68,7 +68,7 @@ def test_answers_stream_in_across_web_processes(redis_url, redis_client, slow_ll
         server.shutdown()
     names = [e for e, _, _ in events]
     assert names[-1] == "end" and events[-1][1]["status"] == "done"
-    assert events[-1][1]["source"] == "fulltext" and events[-1][1]["model"] == "test-model"
+    assert events[-1][1]["source"] == "abstract" and events[-1][1]["model"] == "test-model"
     partial = [(d, t) for e, d, t in events if e == "answer" and not d["done"]]
     # Many partial renders of growing answers, the first long before the generation ended.
     assert len(partial) > 10

@@ -197,3 +197,18 @@ def test_up_starts_llm_workers_only_with_a_model():
         "papermirror-faq-today",
         "papermirror-faq-backlog",
     ]
+
+
+def test_a_web_process_without_a_model_loads_no_faq_libraries():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from server import create_app\n"
+        "from papermirror.settings import Settings\n"
+        "create_app(Settings(redis_url='redis://127.0.0.1:9/0'))\n"
+        "print(sorted(m for m in ('openai', 'markdown_it', 'nh3') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
