@@ -109,7 +109,7 @@ def faq_workers(settings: Settings) -> list[Child]:
     if not settings.faq_enabled:
         return []
     # Queues in priority order: a reader's click, today's papers, the backlog.
-    argv = [sys.executable, "-m", "rq.cli", "worker", "--with-scheduler"]
+    argv = [sys.executable, "-m", "rq.cli", "worker"]
     argv += ["--logging_level", settings.log_level, *keys.FAQ_QUEUES]
     return [Child(f"faq-worker-{n + 1}", argv) for n in range(max(1, settings.llm_concurrency))]
 
