@@ -17,6 +17,7 @@ reads Redis and enqueues, and never imports the model client.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ from papermirror.ids import parse_id
 from papermirror.records import Paper
 from server.services import services
 
+log = logging.getLogger(__name__)
 bp = Blueprint("faq", __name__)
 
 GENERATE_JOB = "worker.faq.generate_faq"
@@ -354,7 +356,8 @@ def about():
         prompt = load(settings.faq_prompt)
         problem = None
     except PromptError as exc:
-        prompt, problem = load(""), str(exc)
+        log.error("%s", exc)
+        prompt, problem = load(""), True
     text = builtin_text() if not settings.faq_prompt or problem else None
     return render_template(
         "faq_about.html",

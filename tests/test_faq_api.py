@@ -332,3 +332,11 @@ def test_open_streams_are_capped_and_released(env, redis_client):
     for r in held:
         r.close()  # the readers leave, before a byte was read
     assert web.get(URL + "/stream", buffered=False).status_code == 200
+
+
+def test_a_broken_operator_prompt_is_reported_without_its_details(env, redis_client, tmp_path):
+    broken = tmp_path / "secret-dir" / "prompt.toml"
+    app = create_app(env(faq_prompt=str(broken)))
+    about = app.test_client().get("/faq/about").get_data(as_text=True)
+    assert "could not be read" in about and "secret-dir" not in about
+    assert "What problem does this paper try to solve?" in about  # the built-in one

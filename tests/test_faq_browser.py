@@ -23,6 +23,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from papermirror import keys
+from papermirror.faq.generate import Generator
 from papermirror.listings import Entry, Listings
 from server import create_app
 from tests import faqkit
@@ -62,6 +63,18 @@ const { chromium } = require("playwright-core");
   out.hostileShown = await page.locator(".faq-a").first().textContent();
   out.links = await page.locator(".faq-a a")
     .evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+  // Back on the page later: the cached FAQ shows by itself.
+  await page.goto(process.env.PAGE_URL);
+  await page.waitForSelector("section.faq .faq-meta button.faq-regenerate", { timeout: 30000 });
+  out.shownOnLoad = await page.locator("section.faq .faq-q").count();
+  // A paper now at v2 whose FAQ was made for v1: offered, marked as such.
+  await page.goto(process.env.V2_URL);
+  await page.waitForSelector("button.faq-older", { timeout: 30000 });
+  out.olderOffer = await page.locator(".faq-status").textContent();
+  await page.click("button.faq-older");
+  await page.waitForSelector(".faq-meta .faq-old", { timeout: 30000 });
+  out.oldMark = await page.locator(".faq-meta .faq-old").textContent();
+  out.makeNewer = await page.locator(".faq-meta button.faq-newer").textContent();
   // The listing: the entry's FAQ button shows the cached FAQ in place.
   await page.goto(process.env.LISTING_URL);
   await page.click(`article.entry[data-id="${process.env.PAPER_ID}"] button.faq-open`);
@@ -72,6 +85,7 @@ const { chromium } = require("playwright-core");
 })().catch((e) => { console.error(e); process.exit(1); });
 """
 
+OLDER = "2104.12255"
 HOSTILE = (
     '\n\n<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1">'
     " [click](javascript:window.pwned=1)"
@@ -114,6 +128,10 @@ def test_click_faq_and_see_answers_stream_in_with_math(redis_url, redis_client, 
                 faq_fulltext="never",
                 mathjax_url=f"http://127.0.0.1:{static.server_port}/tex-chtml.js",
             )
+            # Another paper had its FAQ made at v1, and arXiv has a v2 since.
+            faqkit.put_paper(redis_client, paper_id=OLDER)
+            Generator(settings, redis_client, None).run(OLDER, 1, "en")
+            faqkit.put_paper(redis_client, paper_id=OLDER, version=2)
             servers.append(web := serve(create_app(settings)))
             env = {**os.environ, **settings.to_env(), "RQ_REDIS_URL": redis_url}
             worker = subprocess.Popen(
@@ -133,6 +151,7 @@ def test_click_faq_and_see_answers_stream_in_with_math(redis_url, redis_client, 
                 "PAGE_URL": f"{base}/arxiv/{faqkit.PAPER_ID}",
                 "LISTING_URL": f"{base}/arxiv/cs.CL?date=2025-01-20",
                 "PAPER_ID": faqkit.PAPER_ID,
+                "V2_URL": f"{base}/arxiv/{OLDER}",
             }
             done = subprocess.run(
                 ["node", str(script)], env=run_env, capture_output=True, text=True, timeout=240
@@ -156,3 +175,7 @@ def test_click_faq_and_see_answers_stream_in_with_math(redis_url, redis_client, 
     assert "<script>window.pwned = 1</script>" in out["hostileShown"]
     assert all(not h.lower().startswith("javascript") for h in out["links"])
     assert out["listingAnswers"] == 6
+    assert out["shownOnLoad"] == 6
+    assert "FAQ of version 1" in out["olderOffer"] and "none yet for version 2" in out["olderOffer"]
+    assert out["oldMark"].startswith("This FAQ is of v1; the paper is now at v2")
+    assert out["makeNewer"] == "Make the FAQ for v2"
