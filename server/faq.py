@@ -296,6 +296,9 @@ def stream(paper_id: str):
                     return
                 batch = faqs.read(key, cursor, block_ms=KEEPALIVE_MS)
             if not batch:
+                if seen and faqs.state(key).get("status") == "failed":  # the job died
+                    yield _sse("end", {"status": "failed", "error": faqs.state(key)["error"]})
+                    return
                 yield ": keep-alive\n\n"
                 continue
             cursor = batch[-1][0]

@@ -340,3 +340,19 @@ def test_a_broken_operator_prompt_is_reported_without_its_details(env, redis_cli
     about = app.test_client().get("/faq/about").get_data(as_text=True)
     assert "could not be read" in about and "secret-dir" not in about
     assert "What problem does this paper try to solve?" in about  # the built-in one
+
+
+def test_a_generation_whose_worker_died_can_be_started_again(app, redis_client):
+    key = FaqKey(faqkit.PAPER_ID, 1, "en", "test-model")
+    faqs = FaqStore(redis_client)
+    web = app.test_client()
+    web.post(URL)
+    faqs.set_state(key, status="generating")  # ... and the worker was killed: no lock
+    r = web.get(URL)
+    assert r.status_code == 503 and "stopped before it finished" in r.json["error"]
+    assert Queue(keys.FAQ_QUEUES[0], connection=redis_client).count == 1
+    Queue(keys.FAQ_QUEUES[0], connection=redis_client).empty()
+    assert web.post(URL).json["status"] == "queued"
+    assert queued(redis_client) == 1
+    run_jobs(redis_client)
+    assert web.get(URL).status_code == 200

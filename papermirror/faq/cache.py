@@ -27,6 +27,7 @@ FAILED_TTL = 300  # how long a failure is reported before a click may try again
 STREAM_TTL = 3600  # a finished stream stays readable this long
 PARTIAL_TTL = 24 * 3600  # finished answers of a failed generation, reused by the next try
 STREAM_MAXLEN = 20000
+DIED = "The FAQ's generation stopped before it finished. Please try again."
 
 _cctx = zstandard.ZstdCompressor(level=9)
 _dctx = zstandard.ZstdDecompressor()
@@ -35,7 +36,9 @@ _dctx = zstandard.ZstdDecompressor()
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local s = redis.call('HGET', KEYS[1], 'status')
-  if s ~= 'failed' then return s end
+  -- 'generating' without the job's lock: the job died; start over.
+  local dead = s == 'generating' and redis.call('EXISTS', KEYS[3]) == 0
+  if s ~= 'failed' and not dead then return s end
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'status', 'queued', 'since', ARGV[1], 'priority', ARGV[2])
@@ -136,15 +139,28 @@ class FaqStore:
     def claim(self, key: FaqKey, priority: str) -> str:
         """Mark a generation queued unless one is; returns ``claimed`` or the current status."""
         result = self._claim(
-            keys=[keys.faq_state(*key.parts), keys.faq_stream(*key.parts)],
+            keys=[
+                keys.faq_state(*key.parts),
+                keys.faq_stream(*key.parts),
+                keys.faq_lock(*key.parts),
+            ],
             args=[f"{time.time():.3f}", priority, STATE_TTL],
         )
         return result.decode() if isinstance(result, bytes) else str(result)
 
     def state(self, key: FaqKey) -> dict[str, str]:
-        """The state hash of a queued, running or failed generation (empty: none)."""
-        raw = self.redis.hgetall(keys.faq_state(*key.parts))
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        """The state of a queued, running or failed generation (empty: none).
+
+        A generation whose job died (``generating``, but its lock is gone) reads as failed.
+        """
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.faq_state(*key.parts))
+            pipe.exists(keys.faq_lock(*key.parts))
+            raw, locked = pipe.execute()
+        state = {k.decode(): v.decode() for k, v in raw.items()}
+        if state.get("status") == "generating" and not locked:
+            return {"status": "failed", "error": DIED}
+        return state
 
     def set_state(self, key: FaqKey, **fields: str) -> None:
         """Update the state hash (and keep it alive)."""
