@@ -16,10 +16,8 @@ reads Redis and enqueues, and never imports the model client.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -37,6 +35,7 @@ from papermirror.faq.cache import FaqKey, FaqStore
 from papermirror.faq.prompt import PromptError, builtin_text, language_name, load
 from papermirror.ids import parse_id
 from papermirror.records import Paper
+from server.faqstream import follow, snapshot, to_html
 from server.services import services
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,6 @@ bp = Blueprint("faq", __name__)
 GENERATE_JOB = "worker.faq.generate_faq"
 PRIORITY_QUEUE = dict(zip(("click", "today", "backlog"), keys.FAQ_QUEUES, strict=True))
 REGENERATE_EVERY = 24 * 3600  # one reader-asked regeneration per FAQ per day
-STREAM_SECONDS = 900  # one SSE response lasts at most this long; EventSource reconnects
-KEEPALIVE_MS = 3000  # under the Redis client's 5 s socket timeout
 # Streams held open at once per web process: each holds a thread, and page views need
 # threads too. Past this, readers are told to poll (faq.js does so by itself).
 _stream_slots: dict[int, threading.BoundedSemaphore] = {}
@@ -54,20 +51,6 @@ NO_MODEL = (
     "This mirror has no language model configured, so it offers no FAQ. "
     "The operator can set PAPERMIRROR_LLM_URL and PAPERMIRROR_LLM_MODEL."
 )
-
-
-def to_html(markdown: str) -> str:
-    """Sanitised HTML of an answer (the renderer is imported only where the FAQ is on: 3 MB)."""
-    from papermirror.faq.render import to_html as render
-
-    return render(markdown)
-
-
-def to_text(markdown: str) -> str:
-    """The TL;DR as one line of plain text."""
-    from papermirror.faq.render import to_text as render
-
-    return render(markdown)
 
 
 @bp.record_once
@@ -198,65 +181,6 @@ def get(paper_id: str):
     return _error("No FAQ has been made for this paper version yet.", 404, older=older)
 
 
-def _replay(events: list, out: dict | None = None) -> dict:
-    """Fold stream events into the answers so far: {q: {question, text, done}}, meta, end.
-
-    ``out``, the fold of the earlier events, is updated in place: a stream is folded once.
-    """
-    if out is None:
-        out = {"answers": {}, "meta": {}, "end": None, "retry": {}}
-    out["retry"] = {}
-    for _, e in events:
-        kind = e.get("t")
-        q = int(e["q"]) if "q" in e else None
-        if kind == "meta":
-            out["meta"] = {k: v for k, v in e.items() if k != "t"}
-        elif kind == "start":
-            out["answers"][q] = {"question": e.get("question", ""), "text": "", "done": False}
-        elif kind == "delta" and q in out["answers"]:
-            out["answers"][q]["text"] += e.get("text", "")
-        elif kind == "reset" and q in out["answers"]:
-            out["answers"][q]["text"] = ""
-        elif kind == "done" and q in out["answers"]:
-            out["answers"][q]["done"] = True
-        elif kind == "retry":
-            out["retry"][q] = e.get("reason", "")
-        elif kind == "end":
-            out["end"] = {"status": e.get("status"), "error": e.get("error", "")}
-    return out
-
-
-def _answer_event(q: int, a: dict) -> dict:
-    if q == -1:  # the TL;DR: plain text, which the page sets as a text node
-        return {"q": q, "question": "TL;DR", "text": to_text(a["text"]), "done": a["done"]}
-    return {"q": q, "question": a["question"], "html": to_html(a["text"]), "done": a["done"]}
-
-
-def _cached_events(faq) -> list[tuple[str, dict]]:
-    events = [("meta", _meta(faq.to_dict()))]
-    events.append(
-        ("answer", {"q": -1, "question": "TL;DR", "text": to_text(faq.tldr), "done": True})
-    )
-    for i, a in enumerate(faq.answers):
-        events.append(
-            (
-                "answer",
-                {"q": i, "question": a["question"], "html": to_html(a["answer"]), "done": True},
-            )
-        )
-    events.append(("end", {"status": "done", "error": "", **_meta(faq.to_dict())}))
-    return events
-
-
-def _meta(d: dict) -> dict:
-    return {k: d.get(k) for k in ("id", "version", "language", "model", "source", "generated")}
-
-
-def _sse(event: str, data: dict, event_id: str | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id else ""
-    return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
 @bp.get("/api/papers/<path:paper_id>/faq/stream")
 def stream(paper_id: str):
     """Server-sent events of the answers as they are generated (``?poll=1``: one JSON snapshot)."""
@@ -266,7 +190,7 @@ def stream(paper_id: str):
     key, _ = target
     faqs = FaqStore(services().redis)
     if request.args.get("poll"):
-        return jsonify(_snapshot(faqs, key))
+        return jsonify(snapshot(faqs, key))
     threads = services().settings.web_threads
     slots = _stream_slots.setdefault(threads, threading.BoundedSemaphore(max(4, threads // 4)))
     if not slots.acquire(blocking=False):
@@ -274,50 +198,7 @@ def stream(paper_id: str):
 
     def events():
         yield "retry: 2000\n\n"
-        yield from follow()
-
-    def follow():
-        deadline = time.monotonic() + STREAM_SECONDS
-        cursor, seen, folded = "0", False, None
-        while time.monotonic() < deadline:
-            state = faqs.state(key)
-            batch = faqs.read(key, cursor, block_ms=KEEPALIVE_MS if seen or state else None)
-            if not batch and not seen:
-                cached = faqs.get(key)
-                if cached is not None and state.get("status") not in ("queued", "generating"):
-                    for name, data in _cached_events(cached):
-                        yield _sse(name, data)
-                    return
-                if not state:
-                    yield _sse("end", {"status": "none", "error": "No FAQ is being made."})
-                    return
-                if state.get("status") == "failed":
-                    yield _sse("end", {"status": "failed", "error": state.get("error", "")})
-                    return
-                batch = faqs.read(key, cursor, block_ms=KEEPALIVE_MS)
-            if not batch:
-                if seen and faqs.state(key).get("status") == "failed":  # the job died
-                    yield _sse("end", {"status": "failed", "error": faqs.state(key)["error"]})
-                    return
-                yield ": keep-alive\n\n"
-                continue
-            cursor = batch[-1][0]
-            touched = {int(e["q"]) for _, e in batch if "q" in e}
-            seen = True
-            folded = _replay(batch, folded)
-            if any(e.get("t") == "meta" for _, e in batch):
-                yield _sse("meta", folded["meta"] | {"id": key.id, "language": key.language})
-            for q in sorted(touched):
-                if q in folded["answers"]:
-                    yield _sse("answer", _answer_event(q, folded["answers"][q]), cursor)
-            for q, reason in folded["retry"].items():
-                if q in touched:
-                    yield _sse("retry", {"q": q, "reason": reason})
-            if folded["end"]:
-                end = folded["end"]
-                cached = faqs.get(key) if end["status"] == "done" else None
-                yield _sse("end", end | (_meta(cached.to_dict()) if cached else {}))
-                return
+        yield from follow(faqs, key)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     # No request context inside: everything the stream needs is bound above.
@@ -325,30 +206,6 @@ def stream(paper_id: str):
     # The server closes every response, even one whose client left before it began.
     response.call_on_close(slots.release)
     return response
-
-
-def _snapshot(faqs: FaqStore, key: FaqKey) -> dict:
-    events = faqs.read(key, "0")
-    state = faqs.state(key)
-    cached = faqs.get(key)
-    if not events and cached is not None:
-        found = _cached_events(cached)
-        return {
-            "meta": found[0][1],
-            "answers": [d for n, d in found if n == "answer"],
-            "end": found[-1][1],
-        }
-    folded = _replay(events)
-    end = folded["end"]
-    if end is None and state.get("status") == "failed":
-        end = {"status": "failed", "error": state.get("error", "")}
-    elif end is None and not state:
-        end = {"status": "none", "error": "No FAQ is being made."}
-    return {
-        "meta": folded["meta"],
-        "answers": [_answer_event(q, a) for q, a in sorted(folded["answers"].items())],
-        "end": end,
-    }
 
 
 @bp.get("/faq/about")
