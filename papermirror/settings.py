@@ -145,7 +145,9 @@ class Settings:
         default="", metadata={"doc": "model name for the FAQ (e.g. `qwen3`); empty: no FAQ"}
     )
     llm_api_key: str = field(
-        default="", metadata={"doc": "API key of the model server, if it needs one (never shown)"}
+        default="",
+        repr=False,  # kept out of any log line that prints the settings
+        metadata={"doc": "API key of the model server, if it needs one (never shown)"},
     )
     llm_concurrency: int = field(
         default=1, metadata={"doc": "FAQ generations at once (LLM worker processes)"}

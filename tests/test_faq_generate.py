@@ -315,3 +315,32 @@ def test_the_operator_clears_the_cache(make, llm, redis_client):
     assert faqs.clear() == 1
     assert faqs.get(key()) is None and faqs.versions(faqkit.PAPER_ID, "en", "test-model") == []
     assert redis_client.exists(keys.paper(faqkit.PAPER_ID))  # papers stay
+
+
+@pytest.mark.parametrize(
+    ("flavour", "answer", "expected"),
+    [
+        # Ollama's recorded stream, verbatim: reasoning deltas first, then the content.
+        ("ollama", None, "1  \n2  \n3"),
+        # OpenAI's recorded stream, verbatim.
+        ("openai", None, "I now can give a great answer"),
+        # A reasoning model served raw puts its thinking in the content.
+        (
+            "openai",
+            lambda m: "<think>Let me think.</think>\n\nThe real answer.",
+            "The real answer.",
+        ),
+    ],
+)
+def test_recorded_streams_and_reasoning_models(
+    redis_url, redis_client, replay, flavour, answer, expected
+):
+    faqkit.put_paper(redis_client)
+    with LlmServer(flavour=flavour, answer=answer) as llm:
+        settings = faqkit.faq_settings(redis_url, llm.url, replay.url, faq_fulltext="never")
+        assert Generator(settings, redis_client, None).run(faqkit.PAPER_ID, 1, "en").status == (
+            "done"
+        )
+    faq = FaqStore(redis_client).get(key())
+    assert faq.tldr.startswith(expected)
+    assert "Okay" not in faq.tldr and "<think>" not in faq.tldr

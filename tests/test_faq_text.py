@@ -212,3 +212,7 @@ def test_a_web_process_without_a_model_loads_no_faq_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_api_key_stays_out_of_the_settings_repr():
+    assert "sk-secret" not in repr(Settings(llm_api_key="sk-secret"))
