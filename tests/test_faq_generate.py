@@ -344,3 +344,20 @@ def test_recorded_streams_and_reasoning_models(
     faq = FaqStore(redis_client).get(key())
     assert faq.tldr.startswith(expected)
     assert "Okay" not in faq.tldr and "<think>" not in faq.tldr
+
+
+def test_the_faq_clear_command(make, llm, redis_client, redis_url, monkeypatch, capsys):
+    from papermirror.cli import main
+
+    faqkit.put_paper(redis_client)
+    faqkit.put_paper(redis_client, paper_id="2104.12255")
+    gen, _ = make()
+    gen.run(faqkit.PAPER_ID, 1, "en")
+    gen.run("2104.12255", 1, "en")
+    monkeypatch.setenv("PAPERMIRROR_REDIS_URL", redis_url)
+    assert main(["faq-clear", "2104.12255"]) == 0
+    assert "dropped 1 cached FAQ" in capsys.readouterr().out
+    faqs = FaqStore(redis_client)
+    assert faqs.get(key()) is not None
+    assert main(["faq-clear"]) == 0
+    assert faqs.get(key()) is None
