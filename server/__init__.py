@@ -22,24 +22,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.basicConfig(level=settings.log_level)
 
-    from server import (
-        api,
-        errors,
-        extension,
-        faq,
-        filters,
-        health,
-        listings,
-        pages,
-        papers,
-        services,
-    )
+    from server import api, errors, extension, filters, health, listings, pages, papers, services
 
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
-    for module in (pages, papers, faq, api, health, extension, listings):
+    for module in (pages, papers, api, health, extension, listings):
         app.register_blueprint(module.bp)
+    # --- faq ---
+    from server import faq
+
+    app.register_blueprint(faq.bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)
     return app
