@@ -65,6 +65,15 @@ FEED_STATUS = f"{PREFIX}feeds"
 FEED_LOG = f"{PREFIX}feeds:log"
 FEED_LOG_LENGTH = 500
 
+# --- listings on demand ---
+# Sorted set: category or archive not in the settings' list -> when a reader last opened it.
+VISITED = f"{PREFIX}visited"
+
+
+def on_demand(term: str) -> str:
+    """Set (expiring) while an on-demand fetch of ``term``'s feed is queued or running."""
+    return f"{PREFIX}od:{term}"
+
 
 # --- faq ---
 # RQ queues of FAQ generation, in priority order: a reader's click, today's

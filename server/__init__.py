@@ -22,12 +22,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.basicConfig(level=settings.log_level)
 
-    from server import api, errors, extension, filters, health, listings, pages, papers, services
+    from server import (
+        api,
+        errors,
+        extension,
+        filters,
+        health,
+        listings,
+        pages,
+        papers,
+        services,
+        starred,
+    )
 
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
-    for module in (pages, papers, api, health, extension, listings):
+    for module in (pages, papers, api, health, extension, listings, starred):
         app.register_blueprint(module.bp)
     # --- faq ---
     from server import faq
