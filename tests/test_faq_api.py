@@ -7,6 +7,7 @@ in this process) against the local OpenAI-compatible server.
 from __future__ import annotations
 
 import json
+import signal
 import threading
 
 import pytest
@@ -59,7 +60,14 @@ def app(env, redis_client):
 def run_jobs(client) -> None:
     """Run every queued FAQ job, in priority order, in this process."""
     queues = [Queue(name, connection=client) for name in keys.FAQ_QUEUES]
-    SimpleWorker(queues, connection=client).work(burst=True, logging_level="WARNING")
+    # RQ installs its own SIGTERM/SIGINT handlers in this (the pytest) process; put
+    # pytest's back, or a later test's forked processes could not be terminated.
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        SimpleWorker(queues, connection=client).work(burst=True, logging_level="WARNING")
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def queued(client) -> int:
