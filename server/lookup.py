@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from rq import Retry
 
-from papermirror import codec, keys
+from papermirror import codec, keys, metrics
 from papermirror.ids import PaperRef
 from papermirror.records import Paper
 from server.services import services
@@ -98,11 +98,18 @@ def lookup(refs: Sequence[PaperRef], wait: float | None = None) -> list[Lookup]:
     ]
     if todo or stale:
         request_fetch(todo + stale)
+        metrics.FIRST_VISITS.labels("new").inc(len(todo))
+        metrics.FIRST_VISITS.labels("refresh").inc(len(stale))
     deadline = time.monotonic() + wait
+    asked = set(todo)
     while todo and time.monotonic() < deadline:
         time.sleep(POLL)
         results = _classify(refs, svc.store.status(ids))
         todo = [r.ref.id for r in results if r.state == "fetching"]
+    # Fetched from arXiv just now: a version it lacks needs no second request on the next visit.
+    for r in results:
+        if r.ref.id in asked and r.state == "found" and (r.ref.version or 0) > r.paper.version:
+            svc.redis.set(keys.refresh(r.ref.id), 1, nx=True, ex=REFRESH_TTL)
     return results
 
 
