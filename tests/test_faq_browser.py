@@ -52,8 +52,9 @@ const { chromium } = require("playwright-core");
   out.doneAtFirstText = await page.locator(".faq-meta button.faq-regenerate").count();
   await page.waitForSelector(".faq-meta button.faq-regenerate", { timeout: 120000 });
   await page.waitForFunction(
-    () => document.querySelectorAll(".faq-a mjx-container").length >= 6, null, { timeout: 60000 });
-  out.math = await page.locator(".faq-a mjx-container").count();
+    () => document.querySelectorAll(".faq-a .katex, .faq-a mjx-container").length >= 6, null,
+    { timeout: 60000 });
+  out.math = await page.locator(".faq-a .katex, .faq-a mjx-container").count();
   out.rawDollars = await page.locator(".faq-a").first()
     .evaluate((e) => e.textContent.includes("$"));
   out.questions = await page.locator(".faq-q h3").allTextContents();

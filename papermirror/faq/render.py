@@ -24,7 +24,7 @@ _TAGS = {
     "h3", "h4", "h5", "h6", "a", "span", "div", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 _ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
-_CLASSES = {"span": {"math", "inline"}, "div": {"math", "block"}}
+_CLASSES = {"span": {"math", "inline"}, "div": {"math", "display"}}
 
 
 def _math(content: str, options: dict) -> str:
@@ -44,7 +44,12 @@ def _markdown() -> MarkdownIt:
 
 def to_html(markdown: str) -> str:
     """Sanitised HTML of a Markdown answer (math left for MathJax)."""
-    rendered = _markdown().render(markdown or "")
+    # The site's math.js reads display math as class "math display".
+    rendered = (
+        _markdown()
+        .render(markdown or "")
+        .replace('<div class="math block">', '<div class="math display">')
+    )
     return nh3.clean(
         rendered,
         tags=_TAGS,

@@ -43,6 +43,12 @@
     return mathjax;
   }
   function typeset(el) {
+    // The site's own renderer (math.js: KaTeX served here, or MathJax) when the page has it.
+    if (window.paperMirrorMath) {
+      window.paperMirrorMath.typeset(el);
+      el.dataset.typeset = "1";
+      return;
+    }
     mathReady().then(() => window.MathJax.typesetPromise([el])).then(() => {
       el.dataset.typeset = "1";
     }).catch(() => {});
