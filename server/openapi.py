@@ -343,7 +343,7 @@ SCHEMAS.update(
         },
         "FaqMissing": {
             "type": "object",
-            "required": ["error", "older"],
+            "required": ["error"],
             "properties": {
                 "error": {"type": "string"},
                 "older": {
