@@ -79,7 +79,7 @@ def children(settings: Settings) -> list[Child]:
             keys.FETCH_QUEUE,
         ],
     )
-    return [workers, web]
+    return [workers, *faq_workers(settings), web]
 
 
 def embedded_redis(settings: Settings) -> tuple[Child, str]:
@@ -105,6 +105,16 @@ def embedded_redis(settings: Settings) -> tuple[Child, str]:
 
     child = Child("redis", [], needs_redis=False, process=server.process, launch=launch)
     return child, server.url
+
+
+def faq_workers(settings: Settings) -> list[Child]:
+    """The LLM workers of the paper FAQ: none unless a model is configured."""
+    if not settings.faq_enabled:
+        return []
+    # Queues in priority order: a reader's click, today's papers, the backlog.
+    argv = [sys.executable, "-m", "rq.cli", "worker"]
+    argv += ["--logging_level", settings.log_level, *keys.FAQ_QUEUES]
+    return [Child(f"faq-worker-{n + 1}", argv) for n in range(max(1, settings.llm_concurrency))]
 
 
 def up(settings: Settings) -> int:

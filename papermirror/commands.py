@@ -98,6 +98,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="where to write the snapshot")
     p = sub.add_parser("restore", help="load a snapshot into a stopped mirror's data dir")
     p.add_argument("file", help="a snapshot written by `papermirror backup`")
+    # --- faq ---
+    p = sub.add_parser("faq-clear", help="drop cached paper FAQs: all of them, or some papers'")
+    p.add_argument("papers", nargs="*", metavar="ID", help="paper ids (default: every FAQ)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -115,6 +118,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         client = redis.Redis.from_url(url)
         if args.command == "backfill":
             return backfill(settings, client, args)
+        if args.command == "faq-clear":
+            return faq_clear(client, args.papers)
         return import_file(client, args.file, args.jobs)
 
 
@@ -180,3 +185,13 @@ def _day(text: str) -> str:
         return date.fromisoformat(text).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def faq_clear(client: redis.Redis, papers: list[str]) -> int:
+    """Drop the cached FAQs of ``papers`` (every FAQ when none is named)."""
+    from papermirror.faq.cache import FaqStore
+
+    faqs = FaqStore(client)
+    dropped = sum(faqs.clear(p) for p in papers) if papers else faqs.clear()
+    print(f"dropped {dropped} cached FAQ{'s' if dropped != 1 else ''}")
+    return 0

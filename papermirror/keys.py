@@ -123,3 +123,53 @@ PENDING_OWNER = f"{PREFIX}pending:owner"
 def pending_client(client: str) -> str:
     """Set of the ids one client has pending (expires: it heals if an id was cleared elsewhere)."""
     return f"{PREFIX}pending:c:{client}"
+
+
+# --- faq ---
+# RQ queues of FAQ generation, in priority order: a reader's click, today's
+# papers, the backlog. A worker listening on all three takes them in this order.
+FAQ_QUEUES = ("papermirror-faq-click", "papermirror-faq-today", "papermirror-faq-backlog")
+
+
+def faq(paper_id: str, version: int, language: str, model: str) -> str:
+    """The cached FAQ of one paper version, language and model (zstd JSON; kept until cleared)."""
+    return f"{PREFIX}faq:{paper_id}v{version}:{language}:{model}"
+
+
+def faq_index(paper_id: str) -> str:
+    """Set of ``<version>:<language>:<model>`` that have a cached FAQ for this paper."""
+    return f"{PREFIX}faqi:{paper_id}"
+
+
+def faq_state(paper_id: str, version: int, language: str, model: str) -> str:
+    """Hash of a queued or running generation (status, stream, error); expires."""
+    return f"{PREFIX}faqs:{paper_id}v{version}:{language}:{model}"
+
+
+def faq_stream(paper_id: str, version: int, language: str, model: str) -> str:
+    """Redis Stream of a generation's events, read by the pages (expires after it ends)."""
+    return f"{PREFIX}faqx:{paper_id}v{version}:{language}:{model}"
+
+
+def faq_partial(paper_id: str, version: int, language: str, model: str) -> str:
+    """Hash question index -> finished answer of a generation that failed part-way; expires."""
+    return f"{PREFIX}faqp:{paper_id}v{version}:{language}:{model}"
+
+
+def faq_lock(paper_id: str, version: int, language: str, model: str) -> str:
+    """Held by the one job generating this FAQ."""
+    return f"{PREFIX}faql:{paper_id}v{version}:{language}:{model}"
+
+
+def faq_regenerated(paper_id: str, version: int, language: str, model: str) -> str:
+    """Set for a day after a reader asked to regenerate this FAQ (one regeneration a day)."""
+    return f"{PREFIX}faqr:{paper_id}v{version}:{language}:{model}"
+
+
+def faq_day(date: str) -> str:
+    """Counter of FAQ generations started on ``date`` (UTC, YYYY-MM-DD), for the daily cap."""
+    return f"{PREFIX}faqd:{date}"
+
+
+# Counter of chat requests sent to the model, for /healthz and the benchmarks.
+FAQ_CALLS = f"{PREFIX}faqc"

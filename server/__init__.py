@@ -49,6 +49,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(openapi.bp)
+    # --- faq ---
+    from server import faq
+
+    app.register_blueprint(faq.bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)
     init_caching(app)  # after the blueprints: wraps the finished app's WSGI callable

@@ -247,7 +247,8 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     items = [] if missing else loaded.items()
     by_section = {s: [i for i in items if i[0].section == s] for s in SECTION_TITLES}
     sections = {s: [(e, p) for e, p, _ in found] for s, found in by_section.items()}
-    context = {"fold_authors": FOLD_AUTHORS}
+    # Entries render outside render_template, so context processors' values come in here.
+    context = {"fold_authors": FOLD_AUTHORS, "faq_enabled": svc.settings.faq_enabled}
     chunks = {s: fragments.render(found, context) for s, found in by_section.items()}
     followed = set(expand(followed_terms(svc.settings, svc.redis)))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]

@@ -103,6 +103,14 @@ def test_the_four_services(spec):
     assert set(spec["volumes"]) == {"redis-data", "prometheus-data"}
 
 
+def test_the_faq_workers_run_only_when_asked_for(spec, services):
+    # `docker compose --profile faq up -d`: the LLM workers on the FAQ's own queues.
+    faq = spec["services"]["faq-worker"]
+    assert faq["profiles"] == ["faq"] and faq["image"] == "papermirror:local"
+    argv = services["faq-worker"].argv
+    assert argv[:2] == ["rq", "worker"] and argv[-3:] == list(keys.FAQ_QUEUES)
+
+
 def test_redis_is_official_persistent_healthy_and_private(spec, services):
     redis = spec["services"]["redis"]
     assert redis["image"].startswith("redis:")
@@ -279,7 +287,7 @@ OPS_DIR = ROOT / "ops"
 
 
 def test_ops_services_run_only_with_the_ops_profile(spec):
-    ops = {n for n, svc in spec["services"].items() if svc.get("profiles")}
+    ops = {n for n, svc in spec["services"].items() if "ops" in svc.get("profiles", [])}
     assert ops == set(OPS_SERVICES)
     for name in OPS_SERVICES:
         assert spec["services"][name]["profiles"] == ["ops"]

@@ -46,6 +46,8 @@ def daily_fetch(
         categories = followed_terms(settings, client)
     report = fetch_daily(settings, client, session, categories, expect, attempt)
     result = report.to_dict() | {"expect": expect, "attempt": attempt}
+    if settings.faq_enabled and settings.faq_categories:
+        result["faq_queued"] = _prefetch_faqs(settings, client, result.get("outcomes", []))
     retry = report.retry_terms
     if retry and expect and attempt <= settings.daily_retries:
         delay = settings.daily_retry_delay * 2 ** (attempt - 1)
@@ -109,3 +111,15 @@ def fetch_on_demand(categories: list[str]) -> dict:
     failed = [o.term for o in report.outcomes if o.status == "error"]
     demand.release(categories, failed)
     return report.to_dict()
+
+
+def _prefetch_faqs(settings, client, outcomes: list[dict]) -> int:
+    # The FAQ's own queues get the new papers, below any reader's click; a
+    # failure here must not fail the day's listings.
+    from worker.faq import prefetch
+
+    try:
+        return prefetch(settings, client, outcomes)
+    except Exception:
+        log.exception("could not queue the FAQ prefetch")
+        return 0
