@@ -64,3 +64,7 @@ FEED_STATUS = f"{PREFIX}feeds"
 # List of recent fetch outcomes, newest first, capped at FEED_LOG_LENGTH.
 FEED_LOG = f"{PREFIX}feeds:log"
 FEED_LOG_LENGTH = 500
+
+# --- search ---
+# Stream of written paper ids, field "ids" = space-separated ids (papermirror.search.announce).
+SEARCH_STREAM = f"{PREFIX}search:ids"
