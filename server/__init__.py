@@ -23,12 +23,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level)
 
     from server import api, errors, extension, filters, health, listings, pages, papers, services
+    from server.search import bp as search_bp
 
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
     for module in (pages, papers, api, health, extension, listings):
         app.register_blueprint(module.bp)
+    app.register_blueprint(search_bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)
     return app

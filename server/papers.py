@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, redirect, render_template, request
 
@@ -95,6 +96,9 @@ def go():
     """Any text or URL naming papers: 302 to their page here, or a helpful 404."""
     text = request.args.get("url", "") or request.args.get("q", "")
     refs = resolve(text)[:MAX_IDS]
+    if not refs and text.strip():
+        # Free text: the box at the top of every page searches what it cannot open.
+        return redirect("/search?" + urlencode({"q": text.strip()[:500]}), 302)
     if not refs:
         return not_found(_nothing_message(text))
     return redirect(mirror_path(refs), 302)

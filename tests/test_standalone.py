@@ -33,9 +33,21 @@ def test_fresh_clone_runs_fixture_tests(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERMIRROR_")}
     env["PYTHONPATH"] = str(clone)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_arxiv_api.py", "tests/test_feeds.py"],
-        cwd=clone, env=env, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_arxiv_api.py",
+            "tests/test_feeds.py",
+        ],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout

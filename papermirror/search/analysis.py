@@ -13,6 +13,7 @@ from itertools import permutations
 import tantivy
 
 TEXT_ANALYZER = "pm_text"
+NAME_ANALYZER = "pm_name"  # no stems: "Remy" must not find "Rémi"
 MAX_TOKEN = 40  # longer "words" are noise (base64, long formulas)
 SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 

@@ -20,6 +20,8 @@ from papermirror.ids import parse_id
 from papermirror.records import Paper
 from papermirror.search import MAX_RESULTS, PAGE_SIZE, Filters, Hit, Hits, SearchUnavailable
 from papermirror.search.analysis import (
+    NAME_ANALYZER,
+    NAMES,
     TEXT,
     TEXT_ANALYZER,
     author_keys,
@@ -40,7 +42,8 @@ def schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
-        sb.add_text_field(name, tokenizer_name=TEXT_ANALYZER, index_option="position")
+        analyzer = NAME_ANALYZER if name == "authors" else TEXT_ANALYZER
+        sb.add_text_field(name, tokenizer_name=analyzer, index_option="position")
     sb.add_text_field("akey", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
     # Announcement-free date of v1 as YYYYMMDD: filters and "newest first".
@@ -102,6 +105,7 @@ def open_index(path: str | os.PathLike, create: bool = False) -> tantivy.Index:
             raise SearchUnavailable("the search index is being built; try again in a minute")
         index = tantivy.Index.open(str(path))
     index.register_tokenizer(TEXT_ANALYZER, TEXT)
+    index.register_tokenizer(NAME_ANALYZER, NAMES)
     return index
 
 
@@ -224,7 +228,7 @@ def _term(field: str, value) -> tantivy.Query:
 
 
 def _in_field(field: str, text: str, phrase: bool) -> tantivy.Query | None:
-    tokens = text_tokens(text)
+    tokens = name_tokens(text) if field == "authors" else text_tokens(text)
     if not tokens:
         return None
     if len(tokens) == 1:

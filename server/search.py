@@ -1,0 +1,278 @@
+"""Search and related papers: ``/search``, ``/search/feed``, ``/api/search``, ``/related/<id>``,
+``/api/papers/<id>/related``.
+
+The routes speak only to the engine interface (:mod:`papermirror.search`);
+records come from Redis, so what a result shows is what the paper page shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from markupsafe import Markup
+
+from papermirror import codec
+from papermirror.categories import parse_spec
+from papermirror.ids import parse_id
+from papermirror.records import Paper
+from papermirror.search import (
+    MAX_RESULTS,
+    PAGE_SIZE,
+    Filters,
+    QueryError,
+    SearchUnavailable,
+    parse,
+)
+from papermirror.search.highlight import highlight, query_terms, snippet
+from papermirror.search.service import index_dir, reader
+from server.pagecache import PageCache, conditional_response
+from server.services import services
+
+log = logging.getLogger(__name__)
+bp = Blueprint("search", __name__)
+
+RELATED = 8
+FEED_VERSION = "1"
+
+
+@dataclass
+class Result:
+    """One shown hit: the record, its score and the highlighted title and snippet."""
+
+    paper: Paper
+    score: float | None
+    title: Markup
+    snippet: Markup
+
+
+@dataclass
+class Page:
+    """One page of results, and what asked for it."""
+
+    q: str
+    filters: Filters
+    page: int
+    total: int = 0
+    results: list[Result] = field(default_factory=list)
+    blobs: list[bytes] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        """Pages the reader can reach (results stop at MAX_RESULTS)."""
+        return max(1, (min(self.total, MAX_RESULTS) + PAGE_SIZE - 1) // PAGE_SIZE)
+
+
+def _engine():
+    return reader(str(index_dir(services().settings)))
+
+
+def _filters() -> Filters:
+    args = request.args
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    cat = args.get("cat", "").strip()
+    if cat:
+        spec = parse_spec(cat)
+        if spec is None:
+            raise QueryError(
+                f"“{cat[:60]}” is not a category spec (such as cs.AI, cs, or cs.AI+cs.LG-cs.CV)."
+            )
+        include, exclude = spec.include, spec.exclude
+    since = _day(args.get("from", ""))
+    until = _day(args.get("until", ""))
+    if since and until and since > until:
+        raise QueryError("The date range ends before it starts: “from” must not be after “until”.")
+    sort = args.get("sort", "relevance").strip() or "relevance"
+    if sort not in ("relevance", "date"):
+        raise QueryError("Sort by “relevance” or by “date” (newest first).")
+    return Filters(include, exclude, since, until, sort)
+
+
+def _day(text: str) -> str | None:
+    from papermirror.search.tantivy_engine import parse_day
+
+    return parse_day(text) if text.strip() else None
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "1").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise QueryError("The page number must be a whole number, 1 or more.")
+    page = int(text)
+    if (page - 1) * PAGE_SIZE >= MAX_RESULTS:
+        raise QueryError(
+            f"Results stop at the first {MAX_RESULTS:,}: narrow the search with more words, "
+            "a category or a date range to see further."
+        )
+    return page
+
+
+def run_search() -> Page:
+    """The page of results the request asks for (QueryError, SearchUnavailable)."""
+    q = request.args.get("q", "")
+    query = parse(q)
+    filters = _filters()
+    page = _page_number()
+    try:
+        hits = _engine().search(query, filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, QueryError):
+            raise
+        log.warning("search engine refused %r: %s", q[:200], exc)
+        raise QueryError("The search engine could not run this query; try simpler words.") from exc
+    blobs = services().store.get_blobs([h.id for h in hits.hits])
+    terms = query_terms(query)
+    out = Page(q, filters, page, hits.total)
+    for hit, blob in zip(hits.hits, blobs, strict=True):
+        if not blob:  # the index is a few seconds behind a deletion: skip
+            continue
+        p = codec.decode(blob)
+        title = Markup(highlight(p.title, terms))
+        out.results.append(Result(p, hit.score, title, Markup(snippet(p.abstract, terms))))
+        out.blobs.append(blob)
+    return out
+
+
+def _json_paper(r: Result) -> dict:
+    p = r.paper
+    return {
+        "id": p.id,
+        "version": p.version,
+        "title": p.title,
+        "authors": [a.name for a in p.authors],
+        "categories": list(p.categories),
+        "published": p.published,
+        "score": r.score,
+        "snippet": str(r.snippet),
+    }
+
+
+def _unavailable_json(exc: Exception):
+    return jsonify(error=f"Search is not ready yet: {exc}."), 503, {"Retry-After": "30"}
+
+
+@bp.get("/api/search")
+def api_search():
+    """``{"query", "total", "page", "papers": [...]}``; 400 with a plain message for bad input."""
+    try:
+        found = run_search()
+    except QueryError as exc:
+        return jsonify(error=str(exc)), 400
+    except SearchUnavailable as exc:
+        return _unavailable_json(exc)
+    return jsonify(
+        query=found.q,
+        total=found.total,
+        page=found.page,
+        papers=[_json_paper(r) for r in found.results],
+    )
+
+
+@bp.get("/search")
+def search_page():
+    """The results page (the box at the top of every page lands here for free text)."""
+    if not request.args.get("q", "").strip():
+        return _html(render_template("search.html", found=None, error=None, q=""), 200)
+    try:
+        found = run_search()
+    except QueryError as exc:
+        html = render_template("search.html", found=None, error=str(exc), q=request.args["q"])
+        return _html(html, 400)
+    except SearchUnavailable as exc:
+        html = render_template("search.html", found=None, error=str(exc), q=request.args["q"])
+        return _html(html, 503)
+    return _html(render_template("search.html", found=found, error=None, q=found.q), 200)
+
+
+def _html(html: str, status: int) -> Response:
+    resp = Response(html, status=status, mimetype="text/html")
+    resp.headers["X-Robots-Tag"] = "noindex"
+    resp.headers["Cache-Control"] = "no-store" if status != 200 else "private, max-age=60"
+    return resp
+
+
+def _feed_cache() -> PageCache:
+    ext = services()
+    cache = getattr(ext, "_search_feeds", None)
+    if cache is None:
+        cache = PageCache(64, ext.settings.page_cache_seconds)
+        ext._search_feeds = cache
+    return cache
+
+
+@bp.get("/search/feed")
+def search_feed():
+    """Every search as an Atom feed, cached like the listings' feeds."""
+    cache = _feed_cache()
+    key = request.url_root + request.full_path
+    page = cache.fresh(key)
+    if page is not None:
+        return conditional_response(page.body, page.etag, "application/atom+xml")
+    try:
+        found = run_search()
+    except QueryError as exc:
+        return Response(f"Bad search: {exc}\n", 400, mimetype="text/plain")
+    except SearchUnavailable as exc:
+        return Response(f"Search is not ready yet: {exc}.\n", 503, mimetype="text/plain")
+    digest = hashlib.blake2b(f"{FEED_VERSION}|{key}|{found.total}".encode(), digest_size=16)
+    for blob in found.blobs:
+        digest.update(b"|" + blob)
+    etag = digest.hexdigest()
+    old = cache.get(key)
+    if old is not None and old.etag == etag:
+        body = old.body
+    else:
+        body = render_template(
+            "search_feed.xml",
+            found=found,
+            updated=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        ).encode()
+    cache.put(key, etag, body)
+    return conditional_response(body, etag, "application/atom+xml")
+
+
+def related_results(paper_id: str) -> tuple[Paper | None, list[Result], str | None]:
+    """(the paper, its related papers, an error) for ``paper_id``."""
+    ref = parse_id(paper_id)
+    if ref is None:
+        return None, [], f"“{paper_id[:100]}” is not an arXiv identifier."
+    paper = services().store.get(ref.id)
+    if paper is None:
+        return None, [], f"The mirror does not hold {ref.id} yet: open its page first."
+    same = request.args.get("same_category", "1").strip().lower() not in ("0", "false", "no")
+    hits = _engine().related(paper, RELATED, same_category=same)
+    blobs = services().store.get_blobs([h.id for h in hits])
+    results = []
+    for hit, blob in zip(hits, blobs, strict=True):
+        if blob:
+            p = codec.decode(blob)
+            results.append(Result(p, hit.score, Markup(highlight(p.title, frozenset())), Markup()))
+    return paper, results, None
+
+
+@bp.get("/api/papers/<path:paper_id>/related")
+def api_related(paper_id: str):
+    """About 8 papers like this one, in the same primary category unless ``same_category=0``."""
+    try:
+        paper, results, error = related_results(paper_id)
+    except SearchUnavailable as exc:
+        return _unavailable_json(exc)
+    if error:
+        return jsonify(error=error), 404
+    papers = [_json_paper(r) | {"snippet": None} for r in results]
+    return jsonify(id=paper.id, papers=papers)
+
+
+@bp.get("/related/<path:paper_id>")
+def related_page(paper_id: str):
+    """The related papers of one paper, as a page (the listings' "Related" links)."""
+    try:
+        paper, results, error = related_results(paper_id)
+    except SearchUnavailable as exc:
+        return _html(render_template("related.html", paper=None, results=[], error=str(exc)), 503)
+    html = render_template("related.html", paper=paper, results=results, error=error)
+    return _html(html, 404 if error else 200)
