@@ -101,7 +101,9 @@ def children(settings: Settings) -> list[Child]:
             "worker.schedule",
         ],
     )
-    return [*workers, scheduler, web]
+    # The search index's one writer: it follows the stream of written paper ids.
+    indexer = Child("indexer", [py, "-m", "papermirror.search.indexer"])
+    return [*workers, scheduler, indexer, web]
 
 
 def up(settings: Settings) -> int:

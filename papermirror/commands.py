@@ -85,6 +85,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="load the arXiv metadata snapshot (JSON lines)")
     p.add_argument("file", help="the snapshot, plain or .gz/.bz2/.xz/.zst")
     p.add_argument("--jobs", type=int, default=None, help="parser processes (default: CPUs)")
+    sub.add_parser("reindex", help="rebuild the search index from every paper in Redis")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,6 +97,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         client = redis.Redis.from_url(url)
         if args.command == "backfill":
             return backfill(settings, client, args)
+        if args.command == "reindex":
+            from papermirror.search.rebuild import reindex_command
+
+            return reindex_command(settings, client)
         return import_file(client, args.file, args.jobs)
 
 
