@@ -106,10 +106,12 @@ class Indexer:
         if deleted is not None:  # Redis 7 knows the newest trimmed entry
             deleted = _stream_id(deleted)
             return deleted != "0-0" and _older(position, deleted)
-        first = info.get("first-entry")
-        if not first or info.get("length", 0) < STREAM_LENGTH:
+        # Redis 6: entries after ``position`` were written but the oldest left is newer.
+        last = _stream_id(info.get("last-generated-id") or "0-0")
+        if not _older(position, last):
             return False
-        return _older(position, _stream_id(first[0]))
+        first = info.get("first-entry")
+        return not first or _older(position, _stream_id(first[0]))
 
     def run(self, stop: threading.Event) -> None:
         """Index until ``stop`` is set."""
@@ -188,7 +190,11 @@ def reindex(
     indexed again by the indexer afterwards (indexing is idempotent).
     """
     last = client.xrevrange(keys.SEARCH_STREAM, count=1)
-    position = _stream_id(last[0][0]) if last else "0-0"
+    if last:
+        position = _stream_id(last[0][0])
+    else:  # an empty stream: what comes next is newer than Redis's clock now
+        seconds, micros = client.time()
+        position = f"{seconds * 1000 + micros // 1000}-0"
     deadline = time.monotonic() + wait
     while True:
         try:
