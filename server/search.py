@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify, render_template, request
 from markupsafe import Markup
 
-from papermirror import codec
 from papermirror.categories import parse_spec
 from papermirror.ids import parse_id
 from papermirror.records import Paper
@@ -29,6 +28,7 @@ from papermirror.search import (
 )
 from papermirror.search.highlight import highlight, query_terms, snippet
 from papermirror.search.service import index_dir, reader
+from server.lookup import _decode  # popular records are decoded once per process
 from server.pagecache import PageCache, conditional_response
 from server.services import services
 
@@ -130,7 +130,7 @@ def run_search() -> Page:
     for hit, blob in zip(hits.hits, blobs, strict=True):
         if not blob:  # the index is a few seconds behind a deletion: skip
             continue
-        p = codec.decode(blob)
+        p = _decode(blob)
         title = Markup(highlight(p.title, terms))
         out.results.append(Result(p, hit.score, title, Markup(snippet(p.abstract, terms))))
         out.blobs.append(blob)
@@ -249,7 +249,7 @@ def related_results(paper_id: str) -> tuple[Paper | None, list[Result], str | No
     results = []
     for hit, blob in zip(hits, blobs, strict=True):
         if blob:
-            p = codec.decode(blob)
+            p = _decode(blob)
             results.append(Result(p, hit.score, Markup(highlight(p.title, frozenset())), Markup()))
     return paper, results, None
 

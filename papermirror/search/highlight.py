@@ -9,6 +9,7 @@ renders the snippet.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 
 from papermirror.search.analysis import text_tokens
@@ -17,8 +18,6 @@ from papermirror.search.query import Query
 MATH = r"\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)|\\\[.+?\\\]"
 _MATH = re.compile(MATH, re.S)
 _WORD = re.compile(r"\w+")
-# A snippet's unit: a run of non-space characters and whole math spans, with its trailing space.
-_ATOM = re.compile(rf"(?:{MATH}|(?!\\[(\[])[^\s$]|\\(?![(\[]))+\s*|\S+\s*", re.S)
 SNIPPET_WORDS = 40
 
 
@@ -42,11 +41,24 @@ def highlight(text: str, terms: frozenset[str]) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=256)
+def _candidates(terms: frozenset[str]) -> re.Pattern:
+    """Words that may stem to one of ``terms``: those starting like a term (stems cut or
+    change the end of a word only), so most words are never analyzed."""
+    heads = sorted({t[: max(1, len(t) - 1)] for t in terms}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, heads)) + r")\w*", re.I)
+
+
+def _words(text: str, terms: frozenset[str]):
+    # Accented words fold before they stem: only plain ASCII text may use the shortcut.
+    return _candidates(terms).finditer(text) if text.isascii() else _WORD.finditer(text)
+
+
 def _mark(text: str, terms: frozenset[str]) -> str:
     if not terms:
         return escape(text, quote=False)
     out, pos = [], 0
-    for m in _WORD.finditer(text):
+    for m in _words(text, terms):
         word = m.group()
         if any(t in terms for t in text_tokens(word)):
             out.append(escape(text[pos : m.start()], quote=False))
@@ -58,16 +70,41 @@ def _mark(text: str, terms: frozenset[str]) -> str:
 
 def snippet(text: str, terms: frozenset[str], words: int = SNIPPET_WORDS) -> str:
     """About ``words`` words of ``text`` around its first match, highlighted, as HTML."""
-    atoms = [m.group() for m in _ATOM.finditer(text)]
-    if not atoms:
-        return ""
-    first = 0
-    for i, atom in enumerate(atoms):
-        plain = _MATH.sub(" ", atom)
-        if any(t in terms for w in _WORD.findall(plain) for t in text_tokens(w)):
-            first = i
-            break
-    start = max(0, min(first - words // 4, len(atoms) - words))
-    chosen = "".join(atoms[start : start + words]).strip()
-    html = highlight(chosen, terms)
-    return ("… " if start > 0 else "") + html + (" …" if start + words < len(atoms) else "")
+    parts = text.split()
+    if len(parts) <= words:  # short enough to show whole
+        return highlight(" ".join(parts), terms)
+    maths = [m.span() for m in _MATH.finditer(text)] if "$" in text or "\\" in text else []
+    first = _first_match(text, terms, maths)
+    # Start a quarter of the window before the match.
+    start = max(0, min(len(text[:first].split()) - words // 4, len(parts) - words))
+    end = start + words
+    # Never cut a formula: widen the window until no math is left open at either edge.
+    while start > 0 and _open_math(" ".join(parts[:start])):
+        start -= 1
+    while end < len(parts) and _open_math(" ".join(parts[:end])):
+        end += 1
+    html = highlight(" ".join(parts[start:end]), terms)
+    return ("… " if start > 0 else "") + html + (" …" if end < len(parts) else "")
+
+
+def _open_math(text: str) -> bool:
+    """Whether ``text`` ends inside TeX math."""
+    if "$" not in text and "\\" not in text:
+        return False
+    dollars = text.count("$") - text.count("\\$")
+    return (
+        dollars % 2 == 1
+        or text.count("\\(") > text.count("\\)")
+        or text.count("\\[") > text.count("\\]")
+    )
+
+
+def _first_match(text: str, terms: frozenset[str], maths: list[tuple[int, int]]) -> int:
+    if not terms:
+        return 0
+    for m in _words(text, terms):
+        if any(t in terms for t in text_tokens(m.group())):
+            pos = m.start()
+            if not any(a <= pos < b for a, b in maths):
+                return pos
+    return 0

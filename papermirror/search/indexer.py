@@ -24,7 +24,6 @@ from pathlib import Path
 import redis
 
 from papermirror import codec, keys
-from papermirror.search.announce import STREAM_LENGTH
 from papermirror.search.tantivy_engine import TantivyEngine
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,7 @@ from papermirror.search.query import Clause, Query, QueryError
 
 # Fields searched by a bare word or phrase, and their weights in BM25's sum.
 TEXT_FIELDS = {"title": 3.0, "authors": 1.5, "abstract": 1.0, "extra": 0.5}
+PHRASE_FIELDS = ("title", "abstract")
 AUTHOR_BOOST = 8.0  # a query that is only a name ranks that author's papers first
 RELOAD_EVERY = 0.25  # seconds between checks for a newer commit
 
@@ -43,7 +44,9 @@ def schema() -> tantivy.Schema:
     sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
         analyzer = NAME_ANALYZER if name == "authors" else TEXT_ANALYZER
-        sb.add_text_field(name, tokenizer_name=analyzer, index_option="position")
+        # Positions (for phrases) only where phrases are looked for: they cost most of the bytes.
+        option = "position" if name in PHRASE_FIELDS else "freq"
+        sb.add_text_field(name, tokenizer_name=analyzer, index_option=option)
     sb.add_text_field("akey", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
     # Announcement-free date of v1 as YYYYMMDD: filters and "newest first".
@@ -233,8 +236,9 @@ def _in_field(field: str, text: str, phrase: bool) -> tantivy.Query | None:
         return None
     if len(tokens) == 1:
         return _term(field, tokens[0])
-    if phrase or field != "authors":
+    if field in PHRASE_FIELDS:
         return tantivy.Query.phrase_query(SCHEMA, field, list(tokens))
+    # Names in any order, and the short comments field: every word, anywhere in it.
     return _all(_term(field, t) for t in tokens)
 
 
@@ -280,6 +284,8 @@ def _clause(c: Clause) -> tantivy.Query | None:
         return _term("id", c.text)
     options = []
     for name, weight in TEXT_FIELDS.items():
+        if c.phrase and name not in PHRASE_FIELDS:
+            continue  # an exact phrase is looked for in titles and abstracts
         q = _in_field(name, c.text, c.phrase)
         if q is not None:
             options.append(tantivy.Query.boost_query(q, weight) if weight != 1.0 else q)
