@@ -50,7 +50,7 @@ def schema() -> tantivy.Schema:
     sb.add_text_field("akey", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
     # Announcement-free date of v1 as YYYYMMDD: filters and "newest first".
-    sb.add_integer_field("date", indexed=True, fast=True)
+    sb.add_integer_field("date", indexed=False, fast=True)
     return sb.build()
 
 
