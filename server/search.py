@@ -276,3 +276,27 @@ def related_page(paper_id: str):
         return _html(render_template("related.html", paper=None, results=[], error=str(exc)), 503)
     html = render_template("related.html", paper=paper, results=results, error=error)
     return _html(html, 404 if error else 200)
+
+
+@bp.get("/api/search/status")
+def status():
+    """The index of this host: papers held, and how far it is behind the writes."""
+    from papermirror import keys
+    from papermirror.search.indexer import read_position
+
+    svc = services()
+    path = index_dir(svc.settings)
+    position = read_position(path)
+    try:
+        papers = _engine().count()
+    except SearchUnavailable:
+        return jsonify(status="building", papers=0, position=position), 503
+    behind = len(
+        svc.redis.xrange(keys.SEARCH_STREAM, min=f"({position}" if position else "-", count=1000)
+    )
+    return jsonify(
+        status="ok" if behind == 0 else "catching up",
+        papers=papers,
+        position=position,
+        writes_behind=behind if behind < 1000 else "1000+",
+    )

@@ -154,3 +154,35 @@ def test_an_index_behind_a_trimmed_stream_is_rebuilt(redis_client, tmp_path):
     ix.position()
     engine = TantivyEngine(tmp_path / "index")
     assert [h.id for h in engine.search(parse("kept")).hits] == ["2502.00001"]
+
+
+def test_reindex_command_and_status(redis_url, redis_client, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from papermirror.records import Paper
+    from papermirror.store import Store
+
+    Store(redis_client).upsert_many(
+        [Paper(id=f"2503.{n:05d}", version=1, title=f"Reindexed tokamak {n}") for n in range(1, 51)]
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERMIRROR_")}
+    env |= {"PAPERMIRROR_REDIS_URL": redis_url, "PAPERMIRROR_SEARCH_DIR": str(tmp_path / "ix")}
+    done = subprocess.run(
+        [sys.executable, "-m", "papermirror.cli", "reindex"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "indexed 50 papers" in done.stdout
+    assert TantivyEngine(tmp_path / "ix").search(parse("tokamak")).total == 50
+    web = create_app(
+        stack_settings(redis_url, "http://127.0.0.1:9/api", search_dir=str(tmp_path / "ix"))
+    ).test_client()
+    body = web.get("/api/search/status").get_json()
+    assert body["papers"] == 50 and body["writes_behind"] == 0 and body["status"] == "ok"
+    Store(redis_client).upsert(Paper(id="2503.09999", version=1, title="Unindexed"))
+    assert web.get("/api/search/status").get_json()["writes_behind"] == 1
