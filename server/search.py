@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify, render_template, request
 from markupsafe import Markup
 
-from papermirror.categories import parse_spec
 from papermirror.ids import parse_id
 from papermirror.records import Paper
 from papermirror.search import (
@@ -28,6 +27,7 @@ from papermirror.search import (
 )
 from papermirror.search.highlight import highlight, query_terms, snippet
 from papermirror.search.service import index_dir, reader
+from server import search_args
 from server.lookup import _decode  # popular records are decoded once per process
 from server.pagecache import PageCache, conditional_response
 from server.services import services
@@ -70,53 +70,12 @@ def _engine():
     return reader(str(index_dir(services().settings)))
 
 
-def _filters() -> Filters:
-    args = request.args
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    cat = args.get("cat", "").strip()
-    if cat:
-        spec = parse_spec(cat)
-        if spec is None:
-            raise QueryError(
-                f"“{cat[:60]}” is not a category spec (such as cs.AI, cs, or cs.AI+cs.LG-cs.CV)."
-            )
-        include, exclude = spec.include, spec.exclude
-    since = _day(args.get("from", ""))
-    until = _day(args.get("until", ""))
-    if since and until and since > until:
-        raise QueryError("The date range ends before it starts: “from” must not be after “until”.")
-    sort = args.get("sort", "relevance").strip() or "relevance"
-    if sort not in ("relevance", "date"):
-        raise QueryError("Sort by “relevance” or by “date” (newest first).")
-    return Filters(include, exclude, since, until, sort)
-
-
-def _day(text: str) -> str | None:
-    from papermirror.search.tantivy_engine import parse_day
-
-    return parse_day(text) if text.strip() else None
-
-
-def _page_number() -> int:
-    text = request.args.get("page", "1").strip() or "1"
-    if not text.isdigit() or int(text) < 1:
-        raise QueryError("The page number must be a whole number, 1 or more.")
-    page = int(text)
-    if (page - 1) * PAGE_SIZE >= MAX_RESULTS:
-        raise QueryError(
-            f"Results stop at the first {MAX_RESULTS:,}: narrow the search with more words, "
-            "a category or a date range to see further."
-        )
-    return page
-
-
 def run_search() -> Page:
     """The page of results the request asks for (QueryError, SearchUnavailable)."""
     q = request.args.get("q", "")
     query = parse(q)
-    filters = _filters()
-    page = _page_number()
+    filters = search_args.filters()
+    page = search_args.page_number()
     try:
         hits = _engine().search(query, filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     except (ValueError, OSError) as exc:

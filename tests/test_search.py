@@ -19,7 +19,7 @@ from papermirror.categories import parse_spec
 from papermirror.feeds import parse_feed
 from papermirror.search.analysis import name_tokens, text_tokens
 from papermirror.search.indexer import Indexer
-from papermirror.search.tantivy_engine import paper_day
+from papermirror.search.tantivy_schema import paper_day
 from papermirror.store import Store
 from server import create_app
 from tests.conftest import FIXTURES

@@ -175,7 +175,7 @@ class Indexer:
 
 
 def _document(blob: bytes):
-    from papermirror.search.tantivy_engine import document
+    from papermirror.search.tantivy_schema import document
 
     return document(codec.decode(blob))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from papermirror.categories import canonical_category
 from papermirror.ids import parse_id
@@ -163,3 +164,11 @@ def _clause(field: str | None, word: str | None, phrase: str | None, negated: bo
             raise QueryError(f"“{value[:40]}” is not an arXiv identifier (such as 2104.12255).")
         value = ref.id
     return Clause(value, name, phrase is not None and name not in ("category", "id"), negated)
+
+
+def parse_day(text: str) -> str:
+    """A YYYY-MM-DD date, or QueryError."""
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise QueryError(f"“{text[:20]}” is not a date (YYYY-MM-DD).") from None
