@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from papermirror import embedded
 from papermirror.arxiv.api import parse_api_feed
 from papermirror.categories import parse_spec
+from papermirror.daily import store_day
 from papermirror.feeds import parse_feed
+from papermirror.listings import Listings
 from papermirror.search.analysis import name_tokens, text_tokens
 from papermirror.search.indexer import Indexer
 from papermirror.search.tantivy_schema import paper_day
@@ -73,6 +75,8 @@ def corpus(tmp_path_factory):
         published="2024-11-27T00:00:00Z",
     )
     stored += store.upsert_many([hostile])
+    # The day's listing too, through the daily job's own writer (for the "Related" links).
+    store_day(store, Listings(client), parse_feed(load_fixture(DAY)), ["cs.AI"])
     index = tmp / "index"
     indexer = Indexer(client, index, commit_delay=0.2)
     stop = threading.Event()
@@ -375,6 +379,9 @@ def test_paper_page_and_listing_link_to_related(corpus):
     html = client.get("/arxiv/2411.18600").get_data(as_text=True)
     assert 'data-related="/api/papers/2411.18600/related"' in html
     assert 'href="/related/2411.18600"' in html
+    listing = client.get("/arxiv/cs.AI").get_data(as_text=True)
+    entries = listing.count('<article class="entry"')
+    assert entries > 100 and listing.count('class="related-link" href="/related/') == entries
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
