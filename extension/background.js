@@ -2,7 +2,14 @@
 // named by both background.service_worker and background.scripts). Listeners
 // are registered at the top level so a woken-up worker sees the event.
 
-import { api, createMenus, isMenuId, openInMirror, syncRedirectRules } from "./src/browser.js";
+import {
+  api,
+  createMenus,
+  isMenuId,
+  openFromToolbar,
+  openInMirror,
+  syncRedirectRules,
+} from "./src/browser.js";
 
 /** The context-menu click handler (also called by the end-to-end test). */
 async function handleMenuClick(info, tab) {
@@ -12,7 +19,7 @@ async function handleMenuClick(info, tab) {
 
 /** The toolbar button and its keyboard shortcut (_execute_action): the current tab. */
 async function handleActionClick(tab) {
-  return openInMirror({ pageUrl: tab?.url }, tab);
+  return openFromToolbar(tab);
 }
 
 globalThis.handleMenuClick = handleMenuClick;

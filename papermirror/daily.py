@@ -144,23 +144,26 @@ def daily_cron(daily_time: str) -> str:
     return f"{minute} {hour} * * 1-5"
 
 
+def last_scheduled(now: datetime, daily_time: str) -> datetime:
+    """The latest weekday run time of the daily job (US Eastern) at least a grace period ago."""
+    eastern = (now - CATCH_UP_GRACE).astimezone(EASTERN)
+    hour, minute = _hour_minute(daily_time)
+    day = eastern.date()
+    if (eastern.hour, eastern.minute) < (hour, minute):
+        day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=EASTERN)
+
+
 def missed_terms(
     terms: Sequence[str], outcomes: dict[str, dict], now: datetime, daily_time: str
 ) -> list[str]:
-    """Followed terms whose scheduled fetch has not run today (the machine was asleep or down).
-
-    None on weekends, before the scheduled time plus a grace period, or on a
-    mirror that never fetched: a new install waits for its first scheduled run
-    or for ``papermirror fetch``.
+    """Followed terms not fetched since the daily job's last scheduled run (see
+    :func:`last_scheduled`): the machine was asleep or down then, or the term was never
+    fetched (a fresh install, a newly followed category), which is fetched at once.
     """
-    eastern = now.astimezone(EASTERN)
-    if eastern.weekday() >= 5 or not outcomes:
-        return []
-    hour, minute = _hour_minute(daily_time)
-    scheduled = eastern.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if eastern < scheduled + CATCH_UP_GRACE:
-        return []
-    since = scheduled.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = last_scheduled(now, daily_time).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [t for t in terms if outcomes.get(t, {}).get("at", "") < since]
 
 

@@ -65,6 +65,16 @@ FEED_STATUS = f"{PREFIX}feeds"
 FEED_LOG = f"{PREFIX}feeds:log"
 FEED_LOG_LENGTH = 500
 
+# --- listings on demand ---
+# Sorted set: category or archive not in the settings' list -> when a reader last opened it.
+VISITED = f"{PREFIX}visited"
+
+
+def on_demand(term: str) -> str:
+    """Set (expiring) while an on-demand fetch of ``term``'s feed is queued or running."""
+    return f"{PREFIX}od:{term}"
+
+
 # --- search ---
 # Stream of written paper ids, field "ids" = space-separated ids (papermirror.search.announce).
 SEARCH_STREAM = f"{PREFIX}search:ids"

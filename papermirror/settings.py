@@ -133,6 +133,14 @@ class Settings:
         },
     )
     log_level: str = field(default="INFO", metadata={"doc": "log level of every process"})
+    # --- listings on demand ---
+    follow_visited_days: int = field(
+        default=7,
+        metadata={
+            "doc": "days a category that is not in PAPERMIRROR_CATEGORIES stays followed "
+            "(fetched daily) after a reader last opened its listing; 0: fetched only on visits"
+        },
+    )
     # --- search ---
     search_dir: str = field(
         default="",

@@ -68,7 +68,13 @@ ROWS = (
     (("semanticscholar.org",), r"/arxiv/{idv}"),
     (("api.semanticscholar.org",), r"/arxiv:{idv}"),
     (("scholar.google.*",), r"/scholar_lookup\?(?:[^#]*?[&;])?arxiv_id={idv}"),
-    (("ui.adsabs.harvard.edu",), r"/abs/arxiv:{idv}"),
+    (("ui.adsabs.harvard.edu", "adsabs.harvard.edu"), r"/abs/arxiv:{idv}"),
+    # ADS bibcodes of arXiv e-prints: 2017arXiv170603762V (from 2015), 2014arXiv1412.6980K;
+    # the last character is the first author's initial.
+    (
+        ("ui.adsabs.harvard.edu", "adsabs.harvard.edu"),
+        r"/abs/[0-9]{4}arxiv(?P<yymm>[0-9]{4})\.?(?P<num>[0-9]{4,5})[a-z.]{end}",
+    ),
     # DBLP keys CoRR papers as abs-YYMM-NNNNN.
     (
         ("dblp.uni-trier.de", "dblp.org", "dblp.dagstuhl.de"),

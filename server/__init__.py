@@ -22,13 +22,24 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.basicConfig(level=settings.log_level)
 
-    from server import api, errors, extension, filters, health, listings, pages, papers, services
+    from server import (
+        api,
+        errors,
+        extension,
+        filters,
+        health,
+        listings,
+        pages,
+        papers,
+        services,
+        starred,
+    )
     from server.search import bp as search_bp
 
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
-    for module in (pages, papers, api, health, extension, listings):
+    for module in (pages, papers, api, health, extension, listings, starred):
         app.register_blueprint(module.bp)
     app.register_blueprint(search_bp)
     # Registered last so every real route wins over the catch-all prefix form.

@@ -5,17 +5,34 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from papermirror.ids import mirror_path, parse_id, resolve
+from papermirror.listing_urls import listing_target
 from papermirror.records import to_dict
 from server.lookup import lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
+@bp.after_request
+def allow_any_origin(response):
+    """Public, read-only data without cookies: the browser extension may read it from any page."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.get("/resolve")
 def resolve_text():
-    """``{"papers": [{"id", "version"}], "path"}`` for the text in ``url``, or 404."""
-    refs = resolve(request.args.get("url", ""))
+    """``{"papers": [{"id", "version"}], "path"}`` for the text in ``url``, or 404.
+
+    A listing URL (arxiv.org/list/cs.AI/new) gives ``{"papers": [], "listing", "path"}``.
+    """
+    text = request.args.get("url", "")
+    refs = resolve(text)
     if not refs:
+        listing = listing_target(text)
+        if listing:
+            return jsonify(
+                papers=[], listing={"spec": listing.spec, "date": listing.day}, path=listing.path
+            )
         return jsonify(error="no arXiv paper found in the given text"), 404
     return jsonify(
         papers=[{"id": r.id, "version": r.version} for r in refs],

@@ -35,4 +35,5 @@ def healthz():
 @bp.get("/healthz/live")
 def live():
     """Liveness only: the process answers. Also the baseline of the page benchmark."""
-    return "ok\n", 200, {"Content-Type": "text/plain"}
+    # Any origin may read it: the extension's options page tests the connection with it.
+    return "ok\n", 200, {"Content-Type": "text/plain", "Access-Control-Allow-Origin": "*"}

@@ -21,14 +21,17 @@ from papermirror import codec
 from papermirror.categories import Spec, category_name, parse_spec
 from papermirror.daily import EASTERN
 from papermirror.listings import Entry, Listings, combine_raw, counts, expand, select
+from papermirror.ondemand import followed_terms
 from papermirror.records import Paper, to_dict
+from server.ondemand import on_demand
 from server.pagecache import conditional_response
 from server.services import services
 
 bp = Blueprint("listings", __name__)
 
-PAGE_VERSION = "1"  # bump when the templates change, so ETags change with them
+PAGE_VERSION = "2"  # bump when the templates change, so ETags change with them
 FEED_SUFFIX = "/feed"
+FOLD_AUTHORS = 10  # names shown before "and N more" (folded only when 3 or more would hide)
 SECTION_TITLES = {"new": "New submissions", "cross": "Cross-lists", "replace": "Replacements"}
 
 
@@ -91,6 +94,10 @@ def listing_page(text: str):
     day, error = _requested_day()
     if error:
         return not_found(error)
+    # A category the mirror does not follow is fetched on this visit (server/ondemand.py).
+    waiting = on_demand(spec, day, page=not feed)
+    if waiting is not None:
+        return waiting
     if feed:
         return _cached("feed", spec, day, _render_feed, "application/atom+xml")
     return _cached("html", spec, day, _render_html, "text/html")
@@ -184,7 +191,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     missing = _missing(loaded, day)
     papers = [] if missing else loaded.papers()
     sections = {s: [(e, p) for e, p in papers if e.section == s] for s in SECTION_TITLES}
-    followed = set(expand(svc.settings.categories))
+    followed = set(expand(followed_terms(svc.settings, svc.redis)))
     unfollowed = [c for c in expand(loaded.spec.include) if c not in followed]
     html = render_template(
         "listing.html",
@@ -199,6 +206,7 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
         section_titles=SECTION_TITLES,
         unfollowed=unfollowed,
         total=len(papers),
+        fold_authors=FOLD_AUTHORS,
     )
     return html.encode(), 404 if missing else 200
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
+from papermirror.listing_urls import listing_target
 from server.lookup import lookup
 from server.pagecache import conditional_response
 from server.services import services
@@ -16,7 +17,7 @@ bp = Blueprint("papers", __name__)
 prefix_bp = Blueprint("prefix", __name__)
 
 MAX_IDS = 50  # papers on one page; more is surely a mistake, and each may cost a fetch
-PAGE_VERSION = "1"  # bump when templates change, so ETags change with them
+PAGE_VERSION = "2"  # bump when templates change, so ETags change with them
 
 
 def parse_id_list(spec: str) -> list[PaperRef] | None:
@@ -93,15 +94,37 @@ def listing_or_404(spec: str):
 
 @bp.get("/go")
 def go():
-    """Any text or URL naming papers: 302 to their page here, or a helpful 404."""
+    """Any text or URL naming papers or a listing: 302 to its page here, or a helpful 404."""
     text = request.args.get("url", "") or request.args.get("q", "")
-    refs = resolve(text)[:MAX_IDS]
-    if not refs and text.strip():
-        # Free text: the box at the top of every page searches what it cannot open.
+    target = _target(text) or _target(_own_path(text))
+    if target is None and text.strip() and "://" not in text:
+        # Free text (not a link): the box at the top of every page searches what it cannot open.
         return redirect("/search?" + urlencode({"q": text.strip()[:500]}), 302)
-    if not refs:
+    if target is None:
         return not_found(_nothing_message(text))
-    return redirect(mirror_path(refs), 302)
+    return redirect(target, 302)
+
+
+def _target(text: str) -> str | None:
+    """The mirror's path for the papers, else the listing, that ``text`` names."""
+    if not text:
+        return None
+    refs = resolve(text)[:MAX_IDS]
+    if refs:
+        return mirror_path(refs)
+    listing = listing_target(text)
+    return listing.path if listing else None
+
+
+def _own_path(text: str) -> str:
+    """The path of a URL on this mirror's own host (``…/abs/2104.12255`` with arxiv.org
+    swapped for the mirror), else ""."""
+    host = request.host.lower()
+    for scheme in ("http://", "https://", ""):
+        prefix = scheme + host
+        if text.strip().lower().startswith(prefix + "/"):
+            return text.strip()[len(prefix) :]
+    return ""
 
 
 def _nothing_message(text: str) -> str:
@@ -117,7 +140,9 @@ def prefix(target: str):
         abort(405)
     # full_path keeps the query string, which legacy forms (/abs?id=…) need.
     text = request.full_path.lstrip("/").removesuffix("?")
-    refs = resolve(text)[:MAX_IDS]
-    if not refs:
+    # The address typed in front (/https://arxiv.org/abs/…), else arXiv's own path on the
+    # mirror's host (/abs/…, /pdf/…, /list/cs.AI/new), as alphaXiv allows.
+    target = _target(text) or _target("/" + text)
+    if target is None:
         return not_found("No arXiv paper found in this address.")
-    return redirect(mirror_path(refs), 302)
+    return redirect(target, 302)

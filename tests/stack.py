@@ -121,6 +121,8 @@ class Mirror:
             "port": port,
             "data_dir": data_dir,
             "arxiv_api_url": api_url,
+            # The catch-up job fetches the followed feeds at start: from the replay server too.
+            "arxiv_rss_url": api_url.rpartition("/api/")[0] + "/rss/",
             "arxiv_min_interval": 0.2,
             "contact": "tests@papermirror.invalid",
             "mathjax_url": "",
@@ -149,7 +151,7 @@ class Mirror:
 
         try:
             return requests.get(self.base + "/healthz/live", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # booting on a loaded machine
             return False
 
     def stop(self, timeout: float = 30) -> int:

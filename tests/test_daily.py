@@ -15,6 +15,7 @@ from papermirror.daily import (
     expected_date,
     fetch_daily,
     follow_terms,
+    last_scheduled,
     missed_terms,
     plan_requests,
 )
@@ -206,7 +207,26 @@ def test_missed_runs_are_caught_up():
     terms = ["cs.AI", "cs.CL", "stat.ML"]
     # Friday 01:00 EST: cs.AI ran at 00:30; cs.CL last ran yesterday; stat.ML never.
     assert missed_terms(terms, ran, at("2026-03-06T06:00:00"), "00:30") == ["cs.CL", "stat.ML"]
-    assert missed_terms(terms, ran, at("2026-03-06T05:40:00"), "00:30") == []  # grace period
-    assert missed_terms(terms, ran, at("2026-03-06T05:10:00"), "00:30") == []  # not yet time
-    assert missed_terms(terms, ran, at("2026-03-07T12:00:00"), "00:30") == []  # Saturday
-    assert missed_terms(terms, {}, at("2026-03-06T12:00:00"), "00:30") == []  # a new install
+    # Within the grace period or before the time, Thursday's run counts: cs.CL had it.
+    # A term never fetched (stat.ML) is fetched at once, whatever the time.
+    assert missed_terms(terms, ran, at("2026-03-06T05:40:00"), "00:30") == ["stat.ML"]
+    assert missed_terms(terms, ran, at("2026-03-06T05:10:00"), "00:30") == ["stat.ML"]
+    # Saturday: Friday's run is the last one; a mirror that was down then catches up.
+    assert missed_terms(terms, ran, at("2026-03-07T12:00:00"), "00:30") == ["cs.CL", "stat.ML"]
+    # Monday before 00:30 EDT: Friday's run is still the last one.
+    assert missed_terms(terms, ran, at("2026-03-09T04:00:00"), "00:30") == ["cs.CL", "stat.ML"]
+    fresh = terms  # a new install fetches everything at once, even on a Sunday
+    assert missed_terms(terms, {}, at("2026-03-08T12:00:00"), "00:30") == fresh
+
+
+def test_last_scheduled_run():
+    def at(iso):
+        return datetime.fromisoformat(iso).replace(tzinfo=UTC)
+
+    def eastern(iso):
+        return last_scheduled(at(iso), "00:30").isoformat()
+
+    assert eastern("2026-03-06T06:00:00") == "2026-03-06T00:30:00-05:00"  # Friday, after
+    assert eastern("2026-03-06T05:40:00") == "2026-03-05T00:30:00-05:00"  # grace period
+    assert eastern("2026-03-08T12:00:00") == "2026-03-06T00:30:00-05:00"  # Sunday
+    assert eastern("2026-03-10T05:00:00") == "2026-03-10T00:30:00-04:00"  # after DST began

@@ -178,6 +178,9 @@ def test_pages_feed_and_redirects(loaded):
     atom = "{http://www.w3.org/2005/Atom}"
     api = loaded.get("/api/listings/cs.AI").get_json()
     assert len(root.findall(atom + "entry")) == len(api["papers"])
+    # Feed readers show <content> first: it holds the abstract, not "Announce Type: new".
+    contents = [e.findtext(atom + "content") for e in root.findall(atom + "entry")]
+    assert contents == [p["abstract"] for p in api["papers"]]
     moved = loaded.get("/arxiv/CS.ai+cs.LG-cs.CV?date=2024-11-28")
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith("/arxiv/cs.AI,cs.LG-cs.CV?date=2024-11-28")

@@ -8,6 +8,7 @@ import pytest
 
 from papermirror import ids, urlforms
 from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
+from papermirror.listing_urls import listing_target
 from tests.conftest import load_url_cases
 
 CASES = load_url_cases()
@@ -23,6 +24,12 @@ def test_table(case):
     assert as_strings(resolve(case["input"])) == case["expect"]
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c["input"][:120] for c in CASES])
+def test_listing_column(case):
+    target = listing_target(case["input"])
+    assert (target.path if target else None) == case.get("listing")
+
+
 @pytest.mark.parametrize("case", RESOLVING, ids=[c["input"][:120] for c in RESOLVING])
 def test_round_trip_through_mirror_path(case):
     refs = resolve(case["input"])
@@ -35,7 +42,8 @@ def test_table_shape():
     inputs = [c["input"] for c in CASES]
     assert len(inputs) == len(set(inputs)), "duplicate inputs"
     for case in CASES:
-        assert set(case) <= {"input", "expect", "note"}, case
+        assert set(case) <= {"input", "expect", "note", "listing"}, case
+        assert not (case.get("listing") and case["expect"]), case
         assert isinstance(case["input"], str) and isinstance(case["expect"], list)
         for ref in case["expect"]:
             # Expectations are written canonically, so they are also parse_id's output.

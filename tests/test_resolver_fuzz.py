@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papermirror import ids, urlforms
+from papermirror.categories import parse_spec
 from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -160,3 +161,26 @@ def test_text_around_an_id_still_finds_it(before, ref, after):
 @given(st.one_of(URLISH, st.builds(str.format, st.sampled_from(URL_TEMPLATES), refs())))
 def test_fast_path_agrees_with_the_general_path(text):
     assert resolve(text) == ids._resolve_tokens(text[: ids.MAX_INPUT].lower())
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.builds(
+            lambda host, path, query: f"{host}/{path}?{query}",
+            st.sampled_from(["arxiv.org", "https://papers.cool", "", "rss.arxiv.org", "x.org"]),
+            st.text(max_size=60),
+            st.text(max_size=30),
+        ),
+    )
+)
+def test_listing_target_never_raises_and_stays_on_the_mirror(text):
+    from papermirror.listing_urls import listing_target
+
+    target = listing_target(text)
+    if target is not None:
+        assert target.path.startswith("/arxiv/") and "//" not in target.path
+        assert (
+            parse_spec(target.spec) is not None and parse_spec(target.spec).canonical == target.spec
+        )

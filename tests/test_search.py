@@ -354,6 +354,8 @@ def test_the_box_searches_what_it_cannot_open(corpus):
     assert resp.headers["Location"] == "/search?q=graphene+twisted"
     resp = client.get("/go", query_string={"url": "https://arxiv.org/abs/2411.18150"})
     assert resp.headers["Location"] == "/arxiv/2411.18150"
+    # A link that names no paper is not worth searching for: "Nothing to open", as before.
+    assert client.get("/go", query_string={"url": "https://example.com/x"}).status_code == 404
 
 
 def test_related_papers(corpus):

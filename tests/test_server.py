@@ -261,3 +261,29 @@ def test_mathjax_runs_with_its_safe_extension(script):
     # (MathJax itself is loaded from a CDN, so no browser test can run it offline.)
     text = (ROOT / "server" / "static" / script).read_text()
     assert 'loader: { load: ["ui/safe"] }' in text
+
+
+@pytest.mark.parametrize(
+    "path, location",
+    [
+        ("/abs/2104.12255", "/arxiv/2104.12255"),
+        ("/pdf/2104.12255v1", "/arxiv/2104.12255v1"),
+        ("/html/2104.12255", "/arxiv/2104.12255"),
+        ("/list/cs.AI/new", "/arxiv/cs.AI"),
+        ("/list/cs.AI/recent", "/arxiv/cs.AI"),
+        ("/https://arxiv.org/list/cs.AI/new", "/arxiv/cs.AI"),
+        ("/papers.cool/arxiv/cs.AI", "/arxiv/cs.AI"),
+        ("/ui.adsabs.harvard.edu/abs/2017arXiv170603762V", "/arxiv/1706.03762"),
+    ],
+)
+def test_arxiv_paths_on_the_mirrors_own_host(client, path, location):
+    resp = client.get(path)
+    assert (resp.status_code, resp.headers.get("Location")) == (302, location)
+
+
+def test_go_with_a_url_on_the_mirrors_own_host(client):
+    for url in ("http://localhost/abs/2104.12255", "localhost/pdf/2104.12255"):
+        resp = client.get("/go", query_string={"url": url})
+        assert (resp.status_code, resp.headers.get("Location")) == (302, "/arxiv/2104.12255")
+    other = client.get("/go", query_string={"url": "http://example.com/abs/2104.12255"})
+    assert other.status_code == 404

@@ -53,3 +53,22 @@ def test_url_to_page_restart_and_clean_stop(tmp_path, replay):
         assert len(replay.requests("/api/query")) == calls
     finally:
         assert mirror.stop() == 0
+
+
+def test_a_fresh_install_has_listings_within_a_minute(tmp_path, replay):
+    # The scheduler's catch-up runs as it starts and finds cs.AI never fetched.
+    from tests.test_listings import ALL_FEED
+
+    replay.route("/rss/cs.AI", ALL_FEED)
+    started = time.monotonic()
+    mirror = Mirror.start(tmp_path / "data", replay.api_url, workers=1, categories="cs.AI")
+    try:
+        deadline = started + 60
+        while (page := requests.get(mirror.base + "/arxiv/cs.AI", timeout=10)).status_code != 200:
+            assert time.monotonic() < deadline, "no listing a minute after `papermirror up`"
+            time.sleep(0.5)
+        assert page.text.count('<article class="entry"') > 100
+        # One fetch (a request that timed out on a loaded machine may be retried once or twice).
+        assert 1 <= len(replay.requests("/rss/cs.AI")) <= 3
+    finally:
+        assert mirror.stop() == 0

@@ -14,13 +14,15 @@ from datetime import UTC, datetime, timedelta
 from rq import Queue
 
 from papermirror import keys
-from papermirror.daily import expected_date, fetch_daily, follow_terms, missed_terms
+from papermirror.daily import EASTERN, expected_date, fetch_daily, last_scheduled, missed_terms
 from papermirror.listings import Listings
+from papermirror.ondemand import OnDemand, followed_terms, prune
 from worker.context import context
 
 log = logging.getLogger(__name__)
 
 DAILY_JOB = "worker.feeds.daily_fetch"
+ON_DEMAND_JOB = "worker.feeds.fetch_on_demand"
 JOB_TIMEOUT = 1800  # a few feed requests, each retried with backoff
 RESULT_TTL = 7 * 24 * 3600
 
@@ -28,7 +30,8 @@ RESULT_TTL = 7 * 24 * 3600
 def daily_fetch(
     categories: list[str] | None = None, expect: str | None = None, attempt: int = 1
 ) -> dict:
-    """Fetch and store the feeds of ``categories`` (default: the followed ones).
+    """Fetch and store the feeds of ``categories`` (default: the followed ones, configured
+    and recently visited).
 
     ``expect`` is the announcement day the feeds must show: a date, ``"today"``
     (US Eastern, resolved when the job runs) or None for whatever they show.
@@ -39,6 +42,8 @@ def daily_fetch(
     settings, client, session = context()
     if expect == "today":
         expect = expected_date(datetime.now(UTC))
+    if categories is None:
+        categories = followed_terms(settings, client)
     report = fetch_daily(settings, client, session, categories, expect, attempt)
     result = report.to_dict() | {"expect": expect, "attempt": attempt}
     retry = report.retry_terms
@@ -67,16 +72,40 @@ def daily_fetch(
 
 
 def catch_up() -> dict:
-    """Run the daily fetch now for followed terms whose scheduled run today was missed.
+    """Run the daily fetch now for followed terms whose last scheduled run was missed.
 
-    ``rq cron`` runs this every half hour and when it starts, so a mirror that
-    was asleep or down at the scheduled time still gets the day's listings.
+    ``rq cron`` runs this every half hour and when it starts, so a mirror that was asleep
+    or down at the scheduled time still gets the day's listings, and a fresh install gets
+    them within a minute of starting (its terms were never fetched).
     """
     settings, client, _ = context()
-    terms, _ = follow_terms(settings.categories)
+    prune(client, settings.follow_visited_days)
+    terms = followed_terms(settings, client)
     outcomes = Listings(client).outcomes(terms)
-    due = missed_terms(terms, outcomes, datetime.now(UTC), settings.daily_time)
+    now = datetime.now(UTC)
+    due = missed_terms(terms, outcomes, now, settings.daily_time)
     if not due:
         return {"due": []}
-    log.warning("the scheduled fetch of %s did not run today; fetching now", ", ".join(due))
-    return daily_fetch(due, expect="today") | {"due": due}
+    expect = last_scheduled(now, settings.daily_time).astimezone(EASTERN).date().isoformat()
+    log.warning(
+        "the scheduled fetch of %s has not run since %s; fetching now", ", ".join(due), expect
+    )
+    return daily_fetch(due, expect=expect) | {"due": due}
+
+
+def fetch_on_demand(categories: list[str]) -> dict:
+    """Fetch the feeds of categories a reader opened and the mirror did not follow.
+
+    The server claimed each category (papermirror.ondemand) before queueing this job; the
+    claims are released here, and a failed category waits a minute before a visit retries.
+    """
+    settings, client, session = context()
+    demand = OnDemand(settings, client)
+    try:
+        report = fetch_daily(settings, client, session, categories)
+    except BaseException:
+        demand.release(categories, failed=categories)
+        raise
+    failed = [o.term for o in report.outcomes if o.status == "error"]
+    demand.release(categories, failed)
+    return report.to_dict()

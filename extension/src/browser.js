@@ -4,8 +4,13 @@
 import { DEFAULT_SETTINGS, REDIRECT_ORIGINS } from "./config.js";
 import { MENU_IDS, menuItems } from "./menus.js";
 import { buildRedirectRules, ruleUpdate } from "./rules.js";
+import { resolveUrl, toolbarOutcome } from "./mirror.js";
 import { normalizeSettings } from "./settings.js";
 import { planOpen } from "./target.js";
+
+const RESOLVE_TIMEOUT = 8000;
+const BADGE_SECONDS = 6;
+const DEFAULT_TITLE = "Open this page in Paper Mirror"; // manifest.json action.default_title
 
 export const api = globalThis.browser ?? globalThis.chrome;
 
@@ -60,6 +65,52 @@ export async function openInMirror(info, tab) {
   if (!plan) return null;
   const opened = await openPlan(plan);
   return { ...plan, openedTabId: opened?.id };
+}
+
+/**
+ * The toolbar button: ask the mirror which paper (or listing) the current page names and
+ * open it; when it names none, or the mirror does not answer, say so in the button's badge
+ * instead of opening a tab onto a "Nothing to open" page.
+ */
+export async function openFromToolbar(tab) {
+  const settings = await loadSettings();
+  const plan = planOpen({ pageUrl: tab?.url }, tab, settings);
+  if (!plan) return null;
+  let status = 0;
+  let body = null;
+  try {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), RESOLVE_TIMEOUT);
+    const response = await fetch(resolveUrl(settings.mirrorUrl, tab.url), {
+      signal: controller.signal,
+      cache: "no-store",
+      credentials: "omit",
+    });
+    clearTimeout(timer);
+    status = response.status;
+    body = await response.json().catch(() => null);
+  } catch {
+    status = 0;
+  }
+  const outcome = toolbarOutcome(settings.mirrorUrl, status, body);
+  if (outcome.badge) {
+    await showBadge(tab, outcome.badge);
+    return { badge: outcome.badge };
+  }
+  const opened = await openPlan({ ...plan, url: outcome.open });
+  return { ...plan, url: outcome.open, openedTabId: opened?.id };
+}
+
+async function showBadge(tab, { text, title }) {
+  const tabId = Number.isInteger(tab?.id) && tab.id >= 0 ? tab.id : undefined;
+  const scope = tabId === undefined ? {} : { tabId };
+  await api.action.setBadgeBackgroundColor?.({ ...scope, color: "#8a1c1c" });
+  await api.action.setBadgeText({ ...scope, text });
+  await api.action.setTitle({ ...scope, title });
+  setTimeout(() => {
+    api.action.setBadgeText({ ...scope, text: "" }).catch(() => {});
+    api.action.setTitle({ ...scope, title: DEFAULT_TITLE }).catch(() => {});
+  }, BADGE_SECONDS * 1000);
 }
 
 /**

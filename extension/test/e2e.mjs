@@ -306,6 +306,36 @@ describe("the unpacked extension, as in the source tree", () => {
     await page.close();
   });
 
+  test("toolbar button: a page that names no paper gets a badge, not a tab", async () => {
+    const { context, worker } = browser;
+    const pagesBefore = context.pages().length;
+    const tab = { ...sourceTab, url: "https://example.org/no/paper/here" };
+    const result = await worker.evaluate(([t]) => globalThis.handleActionClick(t), [tab]);
+    assert.equal(result.badge.text, "?");
+    const badge = await worker.evaluate(
+      ([id]) => chrome.action.getBadgeText({ tabId: id }),
+      [sourceTab.id],
+    );
+    assert.equal(badge, "?");
+    const title = await worker.evaluate(([id]) => chrome.action.getTitle({ tabId: id }), [
+      sourceTab.id,
+    ]);
+    assert.match(title, /names no arXiv paper/);
+    await context.pages()[0].waitForTimeout(1000);
+    assert.equal(context.pages().length, pagesBefore);
+  });
+
+  test("toolbar button: an arXiv listing opens the mirror's listing", async () => {
+    const { context, worker } = browser;
+    const opened = context.waitForEvent("page", { timeout: 15_000 });
+    await worker.evaluate(([tab]) => globalThis.handleActionClick(tab), [
+      { ...sourceTab, url: "https://arxiv.org/list/cs.AI/new" },
+    ]);
+    const page = await opened;
+    await page.waitForURL(`${MIRROR}arxiv/cs.AI`, { timeout: LANDING_TIMEOUT });
+    await page.close();
+  });
+
   test("does nothing on the mirror's own pages", async () => {
     const mirrorPage = `${MIRROR}arxiv/1707.08567`;
     const pagesBefore = browser.context.pages().length;
@@ -375,16 +405,63 @@ describe("the zip the mirror serves, with the opt-in auto-redirect", () => {
   });
 
   test("the options page validates the mirror address", async () => {
-    await optionsPage.fill("#mirrorUrl", "ftp://example.org/");
-    await optionsPage.click("#save");
-    await waitFor(() => optionsPage.isVisible("#mirrorError"), "the error message");
-    assert.deepEqual(await browser.worker.evaluate(() => chrome.storage.sync.get("mirrorUrl")), {});
+    for (const bad of ["ftp://example.org/", "not a url"]) {
+      await optionsPage.fill("#mirrorUrl", bad);
+      await optionsPage.press("#mirrorUrl", "Enter");
+      await waitFor(() => optionsPage.isVisible("#mirrorError"), "the error message");
+      assert.deepEqual(
+        await browser.worker.evaluate(() => chrome.storage.sync.get("mirrorUrl")),
+        {},
+        bad,
+      );
+    }
+    // Saved as it changes, like every other option: here, as the box loses focus.
     await optionsPage.fill("#mirrorUrl", MIRROR.replace(/\/$/, ""));
-    await optionsPage.click("#save");
+    await optionsPage.focus('input[name="openIn"][value="new-tab"]');
     await waitFor(async () => (await optionsPage.textContent("#status")) === "Saved.", "Saved.");
     assert.equal(await optionsPage.isVisible("#mirrorError"), false);
     const stored = await browser.worker.evaluate(() => chrome.storage.sync.get("mirrorUrl"));
     assert.deepEqual(stored, { mirrorUrl: MIRROR });
+  });
+
+  test("every option saves the same way: as it changes, then 'Saved.'", async () => {
+    await optionsPage.evaluate(() => { document.getElementById("status").textContent = ""; });
+    await optionsPage.check('input[name="openIn"][value="current-tab"]');
+    await waitFor(async () => (await optionsPage.textContent("#status")) === "Saved.", "Saved.");
+    const stored = await browser.worker.evaluate(() => chrome.storage.sync.get("openIn"));
+    assert.deepEqual(stored, { openIn: "current-tab" });
+    await optionsPage.check('input[name="openIn"][value="new-tab"]');
+    await waitFor(
+      async () =>
+        (await browser.worker.evaluate(() => chrome.storage.sync.get("openIn"))).openIn ===
+        "new-tab",
+      "new-tab saved",
+    );
+  });
+
+  test("the options page tests the connection to the mirror", async () => {
+    await optionsPage.click("#test");
+    await waitFor(
+      async () => /answered at/.test((await optionsPage.textContent("#connection")) ?? ""),
+      "the mirror answered",
+    );
+    assert.equal(await optionsPage.getAttribute("#connection", "class"), "ok");
+    // A closed port: the page says no one answered (and nothing is saved).
+    await optionsPage.fill("#mirrorUrl", "http://127.0.0.1:9/");
+    await optionsPage.click("#test");
+    await waitFor(
+      async () => /No answer/.test((await optionsPage.textContent("#connection")) ?? ""),
+      "no answer",
+    );
+    assert.equal(await optionsPage.getAttribute("#connection", "class"), "failed");
+    await optionsPage.fill("#mirrorUrl", MIRROR);
+    await optionsPage.press("#mirrorUrl", "Enter");
+    await waitFor(
+      async () =>
+        (await browser.worker.evaluate(() => chrome.storage.sync.get("mirrorUrl"))).mirrorUrl ===
+        MIRROR,
+      "the mirror saved",
+    );
   });
 
   test("switching the redirect on adds one rule", async () => {

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { buildGoUrl, isMirrorUrl, mirrorHost, normalizeMirrorUrl } from "../src/mirror.js";
+import {
+  buildGoUrl,
+  healthUrl,
+  isMirrorUrl,
+  mirrorHost,
+  normalizeMirrorUrl,
+  resolveUrl,
+  toolbarOutcome,
+} from "../src/mirror.js";
 
 test("normalizeMirrorUrl accepts http(s) bases and adds the trailing slash", () => {
   const cases = [
@@ -31,6 +39,12 @@ test("normalizeMirrorUrl rejects what is not a mirror base", () => {
     "http://example.org/?a=1",
     "http://example.org/#x",
     "http://exa mple.org/",
+    "not a url",
+    "not%20a%20url",
+    "http://not%20a%20url/",
+    "http://a_b.example/",
+    "http://-dash.example/",
+    "mirror .example.org",
   ]) {
     const result = normalizeMirrorUrl(input);
     assert.equal(result.ok, false, String(input));
@@ -72,4 +86,48 @@ test("mirrorHost", () => {
   assert.equal(mirrorHost("http://127.0.0.1:8000/"), "127.0.0.1");
   assert.equal(mirrorHost("https://Papers.Example.org/m/"), "papers.example.org");
   assert.equal(mirrorHost("nope"), "");
+});
+
+test("not a url is refused, not saved as http://not%20a%20url/", () => {
+  const result = normalizeMirrorUrl("not a url");
+  assert.equal(result.ok, false);
+  assert.match(result.error, /not a URL/);
+  assert.deepEqual(normalizeMirrorUrl("http://münchen.example/"), {
+    ok: true,
+    url: "http://xn--mnchen-3ya.example/",
+  });
+  assert.deepEqual(normalizeMirrorUrl("[::1]:8000"), { ok: true, url: "http://[::1]:8000/" });
+});
+
+test("healthUrl and resolveUrl sit under the mirror's base path", () => {
+  assert.equal(healthUrl("http://127.0.0.1:8000/"), "http://127.0.0.1:8000/healthz/live");
+  assert.equal(healthUrl("https://example.org/mirror/"), "https://example.org/mirror/healthz/live");
+  assert.equal(
+    resolveUrl("https://example.org/m/", "https://arxiv.org/abs/2104.12255?x=1&y=2"),
+    "https://example.org/m/api/resolve?url=https%3A%2F%2Farxiv.org%2Fabs%2F2104.12255%3Fx%3D1%26y%3D2",
+  );
+});
+
+test("toolbarOutcome opens what the mirror resolved, or explains in the badge", () => {
+  const mirror = "https://example.org/m/";
+  assert.deepEqual(toolbarOutcome(mirror, 200, { papers: [{}], path: "/arxiv/2104.12255" }), {
+    open: "https://example.org/m/arxiv/2104.12255",
+  });
+  assert.deepEqual(toolbarOutcome(mirror, 200, { papers: [], path: "/arxiv/cs.AI" }), {
+    open: "https://example.org/m/arxiv/cs.AI",
+  });
+  const none = toolbarOutcome(mirror, 404, { error: "no arXiv paper found" });
+  assert.equal(none.badge.text, "?");
+  assert.match(none.badge.title, /names no arXiv paper/);
+  for (const [status, body] of [
+    [0, null],
+    [503, null],
+    [200, null],
+    [200, { path: "//evil.example/x" }],
+    [200, { path: "https://evil.example/" }],
+  ]) {
+    const outcome = toolbarOutcome(mirror, status, body);
+    assert.equal(outcome.open, undefined, JSON.stringify([status, body]));
+    assert.equal(outcome.badge.text, "!");
+  }
 });

@@ -1,10 +1,12 @@
-// Listing pages: keyword highlight and filter, and stars, kept in localStorage as on Cool Papers.
+// Listing pages: keyword highlight and filter (matching rules in filter.js), stars (stars.js),
+// expand/collapse all abstracts, folded author lists, and j/k to move between papers.
+// Keywords are one list for every listing; "only matching" and "only starred" are kept per
+// listing, so turning them on for cs.AI does not empty math.PR.
 // MathJax loads only when an abstract is first opened: a day of cs holds hundreds.
 (() => {
   const KEYWORDS = "papermirror.keywords";
-  const ONLY_MATCHING = "papermirror.onlyMatching";
-  const ONLY_STARRED = "papermirror.onlyStarred";
-  const STARS = "papermirror.stars";
+  const { parseQuery, evaluate, ranges } = window.PaperFilter;
+  const Stars = window.PaperStars;
 
   const store = {
     get(key, fallback) {
@@ -17,55 +19,103 @@
   };
 
   const entries = Array.from(document.querySelectorAll("article.entry"));
-  if (!entries.length) return;
+  const toolbar = document.querySelector("form.toolbar");
+  if (!entries.length || !toolbar) return;
+  const listing = toolbar.dataset.listing || location.pathname;
+  const ONLY_MATCHING = `papermirror.onlyMatching:${listing}`;
+  const ONLY_STARRED = `papermirror.onlyStarred:${listing}`;
   const keywordsBox = document.getElementById("keywords");
   const onlyMatching = document.getElementById("only-matching");
   const onlyStarred = document.getElementById("only-starred");
-  const shown = document.querySelector(".toolbar .shown");
-  // The plain text of every highlightable element, to redo highlights from.
-  const texts = new Map();
-  for (const el of document.querySelectorAll(".entry .hl")) texts.set(el, el.textContent);
+  const expandAll = document.getElementById("expand-all");
+  const shown = toolbar.querySelector(".shown");
+  const empty = document.querySelector(".filter-empty");
 
-  const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const parseKeywords = (text) =>
-    text.split(/[,;]/).map((k) => k.trim()).filter((k) => k.length > 1);
-
-  function highlight(el, pattern) {
-    const text = texts.get(el);
-    if (!pattern) { el.textContent = text; return false; }
-    const parts = text.split(pattern);
-    if (parts.length === 1) { el.textContent = text; return false; }
-    el.replaceChildren(...parts.map((part, i) => {
-      if (i % 2 === 0) return document.createTextNode(part);
-      const mark = document.createElement("mark");
-      mark.textContent = part;
-      return mark;
-    }));
-    return true;
+  // Math, raw or typeset (the server's .math spans, MathJax's and KaTeX's output): never
+  // searched, never marked.
+  const MATH = ".math, mjx-container, mjx-assistive-mml, .katex, math, .MathJax, script, style";
+  // An element's text with each math element as a space (raw $…$ is left to filter.js).
+  function plainText(el) {
+    let text = "";
+    for (const child of el.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) text += child.data;
+      else if (child.nodeType === Node.ELEMENT_NODE) text += child.matches(MATH) ? " " : plainText(child);
+    }
+    return text;
   }
 
-  function stars() {
-    const value = store.get(STARS, {});
-    // Anything but a plain object (an old format, a hand edit) starts afresh.
-    return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+  // Each paper's searchable text, read once.
+  const fields = new Map();
+  for (const entry of entries) {
+    const text = (sel) => Array.from(entry.querySelectorAll(sel), plainText).join(" ");
+    fields.set(entry, {
+      title: text(".entry-title .hl"),
+      authors: text(".entry-authors .hl"),
+      abstract: text(".entry-abstract .hl"),
+    });
   }
 
+  // --- highlighting: text nodes only, never inside math -------------------------------------
+  function unmark(el) {
+    const marks = el.querySelectorAll("mark.kw");
+    if (!marks.length) return;
+    for (const m of marks) m.replaceWith(...m.childNodes);
+    el.normalize();
+  }
+  function mark(el, terms) {
+    unmark(el);
+    if (!terms.length) return 0;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => (n.parentElement.closest(MATH) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    });
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    let count = 0;
+    for (const node of nodes) {
+      // Raw $…$ not typeset yet sits inside one text node: ranges() skips it.
+      const found = ranges(node.data, terms);
+      if (!found.length) continue;
+      const parts = [];
+      let pos = 0;
+      for (const [a, b] of found) {
+        parts.push(document.createTextNode(node.data.slice(pos, a)));
+        const m = document.createElement("mark");
+        m.className = "kw";
+        m.textContent = node.data.slice(a, b);
+        parts.push(m);
+        pos = b;
+      }
+      parts.push(document.createTextNode(node.data.slice(pos)));
+      node.replaceWith(...parts);
+      count += found.length;
+    }
+    return count;
+  }
+
+  let lastQuery = null;
   function apply() {
-    const keywords = parseKeywords(keywordsBox.value);
-    const pattern = keywords.length
-      ? new RegExp(`(${keywords.map(escape).join("|")})`, "gi") : null;
-    const starred = stars();
+    const text = keywordsBox.value;
+    const query = parseQuery(text);
+    const active = query.include.length + query.exclude.length > 0;
+    const remark = text !== lastQuery;
+    lastQuery = text;
+    const starred = Stars.all();
     let visible = 0;
     for (const entry of entries) {
-      let hit = false;
-      for (const el of entry.querySelectorAll(".hl")) hit = highlight(el, pattern) || hit;
+      const result = evaluate(fields.get(entry), query);
+      if (remark) for (const el of entry.querySelectorAll(".hl")) mark(el, query.include);
       const isStarred = Boolean(starred[entry.dataset.id]);
       const star = entry.querySelector("button.star");
-      star.textContent = isStarred ? "★" : "☆";
-      star.setAttribute("aria-pressed", String(isStarred));
-      entry.classList.toggle("match", hit);
+      Stars.paint(star, isStarred, fields.get(entry).title);
+      entry.classList.toggle("match", result.match && query.include.length > 0);
+      entry.classList.toggle("excluded", result.excluded);
       entry.classList.toggle("starred", isStarred);
-      const hide = (onlyMatching.checked && pattern && !hit) || (onlyStarred.checked && !isStarred);
+      // A paper that matches only in its abstract says so while the abstract is folded.
+      const hit = entry.querySelector(".abstract-hit");
+      if (hit) hit.hidden = !(result.match && result.onlyIn === "abstract");
+      const toggle = entry.querySelector("button.authors-toggle");
+      if (toggle) toggle.classList.toggle("has-hit", Boolean(entry.querySelector(".authors-more mark")));
+      const hide = (onlyMatching.checked && active && !result.match) || (onlyStarred.checked && !isStarred);
       entry.hidden = Boolean(hide);
       if (!hide) visible += 1;
     }
@@ -75,7 +125,7 @@
       section.querySelector(".count").textContent = left === all ? `${all}` : `${left} of ${all}`;
     }
     shown.textContent = visible === entries.length ? "" : `${visible} of ${entries.length} shown`;
-    typesetOpen();
+    if (empty) empty.hidden = visible > 0;
   }
 
   function save() {
@@ -105,12 +155,21 @@
     }
     return mathjax;
   }
+  // Abstracts opened in one go (expand all) are typeset in one call.
+  const pending = new Set();
+  let scheduled = false;
   function typeset(el) {
-    loadMathJax().then(() => window.MathJax.typesetPromise([el])).catch(() => {});
-  }
-  function typesetOpen() {
-    if (!mathjax) return;
-    for (const d of document.querySelectorAll("details.entry-abstract[open] p")) typeset(d);
+    // server/static/math.js, where the page has it, typesets the server's .math spans.
+    if (window.paperMirrorMath) { window.paperMirrorMath.typeset(el); return; }
+    pending.add(el);
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(() => {
+      scheduled = false;
+      const els = Array.from(pending);
+      pending.clear();
+      loadMathJax().then(() => window.MathJax.typesetPromise(els)).catch(() => {});
+    }, 0);
   }
 
   document.addEventListener("toggle", (event) => {
@@ -118,27 +177,100 @@
     if (details.matches && details.matches("details.entry-abstract") && details.open) {
       typeset(details.querySelector("p"));
     }
+    if (details.matches && details.matches("details.entry-abstract")) syncExpandAll();
   }, true);
 
+  function syncExpandAll() {
+    if (!expandAll) return;
+    const all = document.querySelectorAll("details.entry-abstract");
+    const open = document.querySelectorAll("details.entry-abstract[open]");
+    const expanded = all.length > 0 && open.length === all.length;
+    expandAll.textContent = expanded ? "Collapse all" : "Expand all";
+    expandAll.setAttribute("aria-pressed", String(expanded));
+  }
+  if (expandAll) {
+    expandAll.hidden = false;
+    expandAll.addEventListener("click", () => {
+      const open = expandAll.getAttribute("aria-pressed") !== "true";
+      for (const d of document.querySelectorAll("details.entry-abstract")) d.open = open;
+      syncExpandAll();
+    });
+  }
+
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("button.star");
-    if (!button) return;
-    const id = button.closest("article.entry").dataset.id;
-    const all = stars();
-    if (all[id]) delete all[id]; else all[id] = Date.now();
-    store.set(STARS, all);
-    apply();
+    const star = event.target.closest("article.entry button.star");
+    if (star) {
+      Stars.toggle(star.closest("article.entry").dataset.id);
+      apply();
+      return;
+    }
+    const more = event.target.closest("button.authors-toggle");
+    if (more) {
+      const rest = more.parentElement.querySelector(".authors-more");
+      const open = rest.hidden;
+      rest.hidden = !open;
+      more.setAttribute("aria-expanded", String(open));
+      more.textContent = open ? "show fewer" : more.dataset.label;
+      return;
+    }
+    if (event.target.closest("button.show-all")) {
+      onlyMatching.checked = false;
+      onlyStarred.checked = false;
+      save();
+    }
+  });
+
+  // --- j/k: next and previous paper; o: open its abstract; s: star it ----------------------
+  let current = null;
+  function move(step) {
+    const visible = entries.filter((e) => !e.hidden);
+    if (!visible.length) return;
+    let i = visible.indexOf(current);
+    if (i < 0) {
+      // Start from the first paper below the toolbar.
+      const top = toolbar.getBoundingClientRect().bottom;
+      i = visible.findIndex((e) => e.getBoundingClientRect().bottom > top + 1);
+      i = i < 0 ? visible.length - 1 : step > 0 && visible[i].getBoundingClientRect().top > top + 1 ? i - 1 : i;
+    }
+    const next = visible[Math.min(Math.max(i + step, 0), visible.length - 1)];
+    if (current) current.classList.remove("current");
+    current = next;
+    current.classList.add("current");
+    current.tabIndex = -1;
+    current.focus({ preventScroll: true });
+    current.scrollIntoView({ block: "start" });
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    const t = event.target;
+    if (t.closest && t.closest("input, textarea, select, [contenteditable]")) return;
+    if (event.key === "j") move(1);
+    else if (event.key === "k") move(-1);
+    else if (event.key === "o" && current) {
+      const d = current.querySelector("details.entry-abstract");
+      d.open = !d.open;
+    } else if (event.key === "s" && current) {
+      Stars.toggle(current.dataset.id);
+      apply();
+    } else return;
+    event.preventDefault();
   });
 
   keywordsBox.value = store.get(KEYWORDS, "");
-  onlyMatching.checked = store.get(ONLY_MATCHING, false);
-  onlyStarred.checked = store.get(ONLY_STARRED, false);
+  onlyMatching.checked = store.get(ONLY_MATCHING, false) === true;
+  onlyStarred.checked = store.get(ONLY_STARRED, false) === true;
   let timer = null;
   keywordsBox.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(save, 150); });
   onlyMatching.addEventListener("change", save);
   onlyStarred.addEventListener("change", save);
   // Another tab starred a paper or changed the keywords.
-  window.addEventListener("storage", (event) => { if (event.key && event.key.startsWith("papermirror.")) {
-    keywordsBox.value = store.get(KEYWORDS, ""); apply(); } });
+  window.addEventListener("storage", (event) => {
+    if (!event.key || !event.key.startsWith("papermirror.")) return;
+    keywordsBox.value = store.get(KEYWORDS, "");
+    onlyMatching.checked = store.get(ONLY_MATCHING, false) === true;
+    onlyStarred.checked = store.get(ONLY_STARRED, false) === true;
+    apply();
+  });
   apply();
+  syncExpandAll();
 })();
