@@ -24,6 +24,7 @@ from papermirror.ids import parse_id
 
 MAX_QUERY_LENGTH = 500  # characters
 MAX_TERMS = 32  # clauses, excluded ones included
+MAX_PHRASES = 8  # phrases cost most (positions); this keeps any query well under a second
 FIELDS = {"ti": "title", "au": "author", "abs": "abstract", "cat": "category", "id": "id"}
 # arXiv's API also names these; they search everywhere, like a bare word.
 ANY_FIELD = {"all", "any"}
@@ -135,6 +136,9 @@ def parse(text: str) -> Query:
             groups.append([clause])
         if sum(map(len, groups)) + len(excluded) > MAX_TERMS:
             raise QueryError(f"The query has too many terms: at most {MAX_TERMS}.")
+        phrases = sum(c.phrase for g in groups for c in g) + sum(c.phrase for c in excluded)
+        if phrases > MAX_PHRASES:
+            raise QueryError(f"The query has too many phrases: at most {MAX_PHRASES}.")
     if pending_or:
         raise QueryError("OR needs a word on each side, as in: graph OR network.")
     if not groups:
