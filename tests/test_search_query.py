@@ -57,7 +57,7 @@ ERRORS = [
     ("id:abc", "not an arXiv identifier"),
     ("x" * (MAX_QUERY_LENGTH + 1), "too long"),
     (" ".join(f"w{i}" for i in range(40)), "too many terms"),
-    (" ".join(f'"a{i} b"' for i in range(9)), "too many phrases"),
+    (" ".join(f'"a{i} b"' for i in range(6)), "too many phrases"),
     ("a\x00b", "cannot be searched"),
 ]
 
