@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from xml.sax import SAXException
 
 import feedparser
 
+from papermirror.arxiv import latex_text
 from papermirror.ids import PaperRef, parse_id
 from papermirror.records import Author, Paper, Version
 
@@ -48,16 +48,6 @@ _SEPARATORS_AND = re.compile(r"(,|\s+and\s+)")
 _REFS = re.compile(r"\d+(?:\s*(?:,|and|&)\s*\d+)*")
 _LEGEND = re.compile(r"\((\d+)\)")
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
-# TeX accent commands and the Unicode combining marks they stand for.
-_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303"}
-_ACCENTS |= {"=": "\u0304", ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b"}
-_ACCENTS |= {"c": "\u0327", "k": "\u0328", "r": "\u030a"}
-_TEX_ACCENT = re.compile(
-    r"\{?\\(?:([`'^\"~=.])\s*|([uvHckr])(?:\s+|(?=\{)))\{?\s*(\\[ij]|[A-Za-z])\s*\}?\}?"
-)
-_TEX_LETTERS = {"ss": "ß", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "aa": "å", "AA": "Å"}
-_TEX_LETTERS |= {"o": "ø", "O": "Ø", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ"}
-_TEX_LETTER = re.compile(r"\{?\\(ss|ae|AE|oe|OE|aa|AA|[oOlLij])(?![A-Za-z])(?:\{\})?\s?\}?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +141,12 @@ def split_authors(text: str, and_separates: bool = False) -> tuple[Author, ...]:
 
 
 def tex_to_unicode(text: str) -> str:
-    """Replace TeX accents and special letters (``\\"o``, ``{\\'e}``, ``\\ss``) by Unicode."""
-    text = _TEX_ACCENT.sub(_accent, text)
-    text = _TEX_LETTER.sub(lambda m: _TEX_LETTERS[m.group(1)], text)
-    return unicodedata.normalize("NFC", text)
+    """TeX accents and special letters (``\\"o``, ``{\\'e}``, ``\\ss``) as Unicode, spaces kept.
 
-
-def _accent(m: re.Match) -> str:
-    letter = {"\\i": "i", "\\j": "j"}.get(m.group(3), m.group(3))
-    return letter + _ACCENTS[m.group(1) or m.group(2)]
+    pylatexenc does the work (:mod:`papermirror.arxiv.latex_text`); the hand-written
+    table it replaces swallowed the space after an accented letter ("JoséManuel").
+    """
+    return latex_text.author_name(text)
 
 
 def _top_level_split(text: str, separators: re.Pattern) -> list[str]:

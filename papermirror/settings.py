@@ -106,7 +106,9 @@ class Settings:
     )
     mathjax_url: str = field(
         default="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
-        metadata={"doc": "MathJax script that renders LaTeX in abstracts; empty: plain text"},
+        metadata={
+            "doc": "MathJax 3 script (a CDN) used when PAPERMIRROR_MATH_RENDERER is `mathjax`"
+        },
     )
     categories: tuple[str, ...] = field(
         default=DEFAULT_CATEGORIES,
@@ -139,6 +141,15 @@ class Settings:
         metadata={
             "doc": "days a category that is not in PAPERMIRROR_CATEGORIES stays followed "
             "(fetched daily) after a reader last opened its listing; 0: fetched only on visits"
+        },
+    )
+    # --- surface ---
+    math_renderer: str = field(
+        default="katex",
+        metadata={
+            "doc": "how readers' browsers typeset TeX math in titles and abstracts: `katex` "
+            "(bundled, served by the mirror: no third-party request), `mathjax` (the "
+            "script at PAPERMIRROR_MATHJAX_URL), or `off` (TeX as typed)"
         },
     )
     # --- search ---

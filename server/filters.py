@@ -1,11 +1,16 @@
-"""Jinja filters and globals for the templates: dates and links to arXiv."""
+"""Jinja filters and globals for the templates: dates, links to arXiv, and paper text."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, g
+from markupsafe import Markup, escape
+
+from papermirror.arxiv import latex_text
+from papermirror.arxiv.bibtex import bibtex
+from papermirror.categories import category_name
 
 ARXIV = "https://arxiv.org"
 
@@ -65,6 +70,71 @@ def xml_text(value: str | None) -> str:
     return _XML_FORBIDDEN.sub("", value or "")
 
 
+def tex_text(value: str | None) -> str:
+    """Paper text as plain Unicode (accents, dashes, escapes), math left as TeX: for attributes."""
+    return latex_text.to_unicode(value)
+
+
+def author_name(value: str | None) -> str:
+    """An author's name with TeX accents as Unicode and its spaces kept."""
+    return latex_text.author_name(value or "")
+
+
+_URL = re.compile(r"https?://[^\s<>\"'{}|\\^`]+", re.I)
+_URL_TRAILING = ".,;:!?)]'\""
+
+
+def _linkify(text: str) -> Markup:
+    out, pos = [], 0
+    for m in _URL.finditer(text):
+        url = m.group().rstrip(_URL_TRAILING)
+        # A closing parenthesis belongs to the URL when it opened one inside it.
+        while m.group()[len(url) : len(url) + 1] == ")" and url.count("(") > url.count(")"):
+            url += ")"
+        out.append(escape(text[pos : m.start()]))
+        out.append(Markup('<a href="{0}" rel="nofollow noopener">{0}</a>').format(url))
+        pos = m.start() + len(url)
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+def tex_html(value: str | None, links: bool = False) -> Markup:
+    """Paper text as safe HTML: text converted to Unicode and escaped, each math segment
+    escaped inside ``<span class="math">`` for the browser's renderer; ``links`` turns
+    http(s) URLs in the text into links (comments). Nothing from the paper becomes markup.
+    """
+    if not value:
+        return Markup("")
+    parts = []
+    for is_math, seg in latex_text.split_math(value):
+        if is_math:
+            g.math_used = True
+            mode = "display" if latex_text.is_display(seg) else "inline"
+            parts.append(Markup('<span class="math {0}">{1}</span>').format(mode, seg))
+        else:
+            text = latex_text.text_to_unicode(seg)
+            parts.append(_linkify(text) if links and "://" in text else escape(text))
+    return Markup("").join(parts)
+
+
+def math_used() -> bool:
+    """Whether the page rendered so far holds math (so it loads the math renderer)."""
+    return bool(g.get("math_used"))
+
+
+ANNOUNCE_LABELS = {
+    "new": "new",
+    "cross": "cross-list",
+    "replace": "replaced",
+    "replace-cross": "replaced cross-list",
+}
+
+
+def announce_label(kind: str | None) -> str:
+    """Readers' words for arXiv's announce types (``replace-cross`` → 'replaced cross-list')."""
+    return ANNOUNCE_LABELS.get(kind or "", (kind or "").replace("-", " "))
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["nice_date"] = nice_date
@@ -73,4 +143,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.tests["web_url"] = web_url
     app.jinja_env.globals["arxiv_link"] = arxiv_link
     app.jinja_env.globals["html_link"] = html_link
-    app.jinja_env.globals["mathjax_url"] = app.config["SETTINGS"].mathjax_url
+    settings = app.config["SETTINGS"]
+    app.jinja_env.filters["tex_text"] = tex_text
+    app.jinja_env.filters["tex_html"] = tex_html
+    app.jinja_env.filters["author_name"] = author_name
+    app.jinja_env.filters["announce_label"] = announce_label
+    app.jinja_env.globals["math_used"] = math_used
+    app.jinja_env.globals["bibtex"] = bibtex
+    app.jinja_env.globals["category_name"] = category_name
+    app.jinja_env.globals["math_renderer"] = settings.math_renderer
+    app.jinja_env.globals["mathjax_url"] = settings.mathjax_url

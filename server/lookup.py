@@ -99,10 +99,15 @@ def lookup(refs: Sequence[PaperRef], wait: float | None = None) -> list[Lookup]:
     if todo or stale:
         request_fetch(todo + stale)
     deadline = time.monotonic() + wait
+    asked = set(todo)
     while todo and time.monotonic() < deadline:
         time.sleep(POLL)
         results = _classify(refs, svc.store.status(ids))
         todo = [r.ref.id for r in results if r.state == "fetching"]
+    # Fetched from arXiv just now: a version it lacks needs no second request on the next visit.
+    for r in results:
+        if r.ref.id in asked and r.state == "found" and (r.ref.version or 0) > r.paper.version:
+            svc.redis.set(keys.refresh(r.ref.id), 1, nx=True, ex=REFRESH_TTL)
     return results
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Blueprint, render_template
+import redis
+from flask import Blueprint, current_app, render_template, send_from_directory
+from rq import Worker
 
 from papermirror import keys
 from papermirror.categories import ARCHIVES, CATEGORIES, category_name
@@ -56,3 +58,52 @@ def home():
         archives=archive_table(),
         daily_time=svc.settings.daily_time,
     )
+
+
+ROBOTS = """\
+# Paper pages are welcome. Lookups, the API and address-bar forms are not for crawlers:
+# each unknown identifier costs this mirror a request to arXiv.
+User-agent: *
+Disallow: /api/
+Disallow: /go
+Disallow: /http
+Disallow: /healthz
+Allow: /
+"""
+
+
+@bp.get("/robots.txt")
+def robots():
+    """What crawlers may fetch."""
+    return (
+        ROBOTS,
+        200,
+        {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "max-age=86400"},
+    )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the same icon as the pages'."""
+    response = send_from_directory(current_app.static_folder, "favicon.png", mimetype="image/png")
+    response.headers["Cache-Control"] = "max-age=604800"
+    return response
+
+
+@bp.get("/status")
+def status():
+    """The mirror's health in words, for readers (the JSON stays at /healthz)."""
+    svc = services()
+    state = {"redis": True, "workers": 0, "pending": 0}
+    try:
+        svc.redis.ping()
+        state["workers"] = Worker.count(connection=svc.redis)
+        state["pending"] = svc.store.pending_count()
+        state["calls"] = int(svc.redis.get(keys.ARXIV_CALLS) or 0)
+        followed, invalid = follow_terms(svc.settings.categories)
+        outcomes = Listings(svc.redis).outcomes([*followed, *invalid])
+    except redis.RedisError:
+        state["redis"] = False
+        followed, outcomes = [], {}
+    code = 200 if state["redis"] else 503
+    return render_template("status.html", state=state, followed=followed, outcomes=outcomes), code

@@ -11,6 +11,7 @@ from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
 from papermirror.listing_urls import listing_target
 from server.lookup import lookup
 from server.pagecache import conditional_response
+from server.paperinfo import page_info
 from server.services import services
 
 bp = Blueprint("papers", __name__)
@@ -50,8 +51,15 @@ def paper_page(spec: str):
         return conditional_response(page.body, page.etag)
     results = lookup(refs)
     states = {r.state for r in results}
-    if states == {"found"}:
-        return _cached_page(results)
+    infos = {r.ref.id: page_info(r.paper, r.ref.version) for r in results if r.state == "found"}
+    # Asked for a version newer than stored, and arXiv is being asked: refresh until it answers.
+    checking = any(
+        r.state == "found" and infos[r.ref.id].checking and (r.ref.version or 0) > r.paper.version
+        for r in results
+    )
+    # A page that will change when arXiv answers is not cached: its next view shows the answer.
+    if states == {"found"} and not any(i.checking for i in infos.values()):
+        return _cached_page(results, infos)
     if "found" in states:
         status = 200
     elif "fetching" in states:
@@ -60,7 +68,9 @@ def paper_page(spec: str):
         status = 503
     else:
         status = 404
-    html = render_template("paper.html", results=results, refresh="fetching" in states)
+    html = render_template(
+        "paper.html", results=results, infos=infos, refresh="fetching" in states or checking
+    )
     resp = Response(html, status=status)
     resp.headers["Cache-Control"] = "no-store"
     if status == 503:
@@ -68,19 +78,20 @@ def paper_page(spec: str):
     return resp
 
 
-def _cached_page(results) -> Response:
+def _cached_page(results, infos) -> Response:
     # The page holds absolute links built from the request's host: key on it too.
     digest = hashlib.blake2b(f"{PAGE_VERSION}|{request.url_root}".encode(), digest_size=16)
     for r in results:
         digest.update(f"|{r.ref.id}|{r.ref.version}|".encode())
         digest.update(r.blob)
+        digest.update(f"|{infos[r.ref.id].announced}".encode())
     etag = digest.hexdigest()
     pages = services().pages
     path = request.url_root + request.path
     page = pages.get(path)
     body = page.body if page is not None and page.etag == etag else None
     if body is None:
-        body = render_template("paper.html", results=results, refresh=False).encode()
+        body = render_template("paper.html", results=results, infos=infos, refresh=False).encode()
     pages.put(path, etag, body)
     return conditional_response(body, etag)
 

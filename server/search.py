@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 from markupsafe import Markup
 
 from papermirror.ids import parse_id
@@ -70,8 +70,11 @@ def _engine():
     return reader(str(index_dir(services().settings)))
 
 
-def run_search() -> Page:
-    """The page of results the request asks for (QueryError, SearchUnavailable)."""
+def run_search(tex: bool = False) -> Page:
+    """The page of results the request asks for (QueryError, SearchUnavailable).
+
+    ``tex``: titles and snippets as the pages show paper text (see highlight.highlight).
+    """
     q = request.args.get("q", "")
     query = parse(q)
     filters = search_args.filters()
@@ -86,12 +89,15 @@ def run_search() -> Page:
     blobs = services().store.get_blobs([h.id for h in hits.hits])
     terms = query_terms(query)
     out = Page(q, filters, page, hits.total)
+    if tex:
+        g.math_used = True  # results often hold math: load the page's renderer
     for hit, blob in zip(hits.hits, blobs, strict=True):
         if not blob:  # the index is a few seconds behind a deletion: skip
             continue
         p = _decode(blob)
-        title = Markup(highlight(p.title, terms))
-        out.results.append(Result(p, hit.score, title, Markup(snippet(p.abstract, terms))))
+        title = Markup(highlight(p.title, terms, tex))
+        text = Markup(snippet(p.abstract, terms, tex=tex))
+        out.results.append(Result(p, hit.score, title, text))
         out.blobs.append(blob)
     return out
 
@@ -137,7 +143,7 @@ def search_page():
     if not request.args.get("q", "").strip():
         return _html(render_template("search.html", found=None, error=None, q=""), 200)
     try:
-        found = run_search()
+        found = run_search(tex=True)
     except QueryError as exc:
         html = render_template("search.html", found=None, error=str(exc), q=request.args["q"])
         return _html(html, 400)
@@ -209,7 +215,8 @@ def related_results(paper_id: str) -> tuple[Paper | None, list[Result], str | No
     for hit, blob in zip(hits, blobs, strict=True):
         if blob:
             p = _decode(blob)
-            results.append(Result(p, hit.score, Markup(highlight(p.title, frozenset())), Markup()))
+            title = Markup(highlight(p.title, frozenset(), tex=True))
+            results.append(Result(p, hit.score, title, Markup()))
     return paper, results, None
 
 

@@ -151,7 +151,8 @@ class Mirror:
 
         try:
             return requests.get(self.base + "/healthz/live", timeout=2).status_code == 200
-        except (requests.ConnectionError, requests.Timeout):  # booting on a loaded machine
+        except (requests.ConnectionError, requests.Timeout):
+            # Still booting (slow on a loaded machine): ask again until start()'s deadline.
             return False
 
     def stop(self, timeout: float = 30) -> int:

@@ -262,6 +262,7 @@ def test_a_keyword_beside_math_is_marked_outside_math_only(site, tmp_path):
   out.timeN = await marks();
   out.markInMath = await page.locator("mjx-container mark, .katex mark, math mark").count();
   out.cardMarks = await card.locator("mark").count();
+  out.cardMath = await card.locator(".math .katex").count();
   await card.scrollIntoViewIfNeeded();
   await shot("highlight-beside-math");
 """,
@@ -289,7 +290,8 @@ def test_a_keyword_beside_math_is_marked_outside_math_only(site, tmp_path):
     assert out["markInMath"] == 0
     # 2411.18509 has \times, \beta and N only inside math: no marks, its text untouched.
     assert out["cardMarks"] == 0 and out["after"] == out["before"]
-    assert "$S^1\\times S^2$" in out["after"] and "$\\beta$" in out["after"]
+    # Its math is typeset by the bundled KaTeX (title and abstract), with no mark inside.
+    assert out["cardMath"] >= 2
 
 
 def test_only_matching_and_only_starred_stay_per_listing(site, tmp_path):

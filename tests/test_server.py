@@ -251,15 +251,23 @@ def test_a_version_newer_than_stored_is_refreshed_once(redis_url, redis_client):
     client = app.test_client()
     for _ in range(3):
         resp = client.get("/arxiv/2501.00011v99")
-        assert resp.status_code == 200 and "Version 99 is newer" in resp.get_data(as_text=True)
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "Checking arXiv for version 99" in body
+        assert '<meta http-equiv="refresh"' in body
     assert Queue(keys.FETCH_QUEUE, connection=redis_client).count == 1
+    # The check is over (the worker drained the id) and arXiv still has v1 only.
+    Store(redis_client).clear_pending(["2501.00011"])
+    body = client.get("/arxiv/2501.00011v99").get_data(as_text=True)
+    assert "arXiv has v1 only" in body and 'href="/arxiv/2501.00011v1"' in body
+    assert "v99" not in body.replace("version 99", "") and "refresh" not in body
 
 
-@pytest.mark.parametrize("script", ["mathjax-config.js", "listing.js"])
-def test_mathjax_runs_with_its_safe_extension(script):
-    # Abstracts are author-written TeX: \href{javascript:…} and \style must not take effect.
-    # (MathJax itself is loaded from a CDN, so no browser test can run it offline.)
-    text = (ROOT / "server" / "static" / script).read_text()
+def test_math_renderers_run_safely():
+    # Abstracts are author-written TeX: \href{javascript:…}, \htmlClass and \style must not
+    # take effect. KaTeX runs with trust: false (tests/test_surface_browser.py runs it);
+    # MathJax, the optional CDN renderer, with its ui/safe extension.
+    text = (ROOT / "server" / "static" / "math.js").read_text()
+    assert "trust: false" in text and "maxExpand" in text
     assert 'loader: { load: ["ui/safe"] }' in text
 
 

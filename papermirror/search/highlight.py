@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from html import escape
 
+from papermirror.arxiv import latex_text
 from papermirror.search.analysis import text_tokens
 from papermirror.search.query import Query
 
@@ -30,8 +31,14 @@ def query_terms(query: Query) -> frozenset[str]:
     return frozenset(terms)
 
 
-def highlight(text: str, terms: frozenset[str]) -> str:
-    """``text`` as escaped HTML, each matched word outside math wrapped in ``<mark>``."""
+def highlight(text: str, terms: frozenset[str], tex: bool = False) -> str:
+    """``text`` as escaped HTML, each matched word outside math wrapped in ``<mark>``.
+
+    ``tex``: as the pages show paper text, TeX text turned into Unicode and each
+    formula escaped in ``<span class="math">`` for the browser's renderer.
+    """
+    if tex:
+        return _tex_html(text, terms)
     out, pos = [], 0
     for m in _MATH.finditer(text):
         out.append(_mark(text[pos : m.start()], terms))
@@ -54,6 +61,17 @@ def _words(text: str, terms: frozenset[str]):
     return _candidates(terms).finditer(text) if text.isascii() else _WORD.finditer(text)
 
 
+def _tex_html(text: str, terms: frozenset[str]) -> str:
+    parts = []
+    for is_math, seg in latex_text.split_math(text):
+        if is_math:
+            mode = "display" if latex_text.is_display(seg) else "inline"
+            parts.append(f'<span class="math {mode}">{escape(seg)}</span>')
+        else:
+            parts.append(_mark(latex_text.text_to_unicode(seg), terms))
+    return "".join(parts)
+
+
 def _mark(text: str, terms: frozenset[str]) -> str:
     if not terms:
         return escape(text, quote=False)
@@ -68,11 +86,12 @@ def _mark(text: str, terms: frozenset[str]) -> str:
     return "".join(out)
 
 
-def snippet(text: str, terms: frozenset[str], words: int = SNIPPET_WORDS) -> str:
-    """About ``words`` words of ``text`` around its first match, highlighted, as HTML."""
+def snippet(text: str, terms: frozenset[str], words: int = SNIPPET_WORDS, tex: bool = False) -> str:
+    """About ``words`` words of ``text`` around its first match, highlighted, as HTML
+    (``tex``: as :func:`highlight`)."""
     parts = text.split()
     if len(parts) <= words:  # short enough to show whole
-        return highlight(" ".join(parts), terms)
+        return highlight(" ".join(parts), terms, tex)
     maths = [m.span() for m in _MATH.finditer(text)] if "$" in text or "\\" in text else []
     first = _first_match(text, terms, maths)
     # Start a quarter of the window before the match.
@@ -83,7 +102,7 @@ def snippet(text: str, terms: frozenset[str], words: int = SNIPPET_WORDS) -> str
         start -= 1
     while end < len(parts) and _open_math(" ".join(parts[:end])):
         end += 1
-    html = highlight(" ".join(parts[start:end]), terms)
+    html = highlight(" ".join(parts[start:end]), terms, tex)
     return ("… " if start > 0 else "") + html + (" …" if end < len(parts) else "")
 
 

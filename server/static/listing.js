@@ -2,7 +2,7 @@
 // expand/collapse all abstracts, folded author lists, and j/k to move between papers.
 // Keywords are one list for every listing; "only matching" and "only starred" are kept per
 // listing, so turning them on for cs.AI does not empty math.PR.
-// MathJax loads only when an abstract is first opened: a day of cs holds hundreds.
+// Math in abstracts is typeset by math.js as they open: a day of cs holds hundreds.
 (() => {
   const KEYWORDS = "papermirror.keywords";
   const { parseQuery, evaluate, ranges } = window.PaperFilter;
@@ -135,41 +135,10 @@
     apply();
   }
 
-  // --- MathJax, on demand ------------------------------------------------------------------
-  const mathjaxUrl = document.currentScript ? document.currentScript.dataset.mathjax : "";
-  let mathjax = null;
-  function loadMathJax() {
-    if (!mathjaxUrl) return Promise.reject(new Error("MathJax disabled"));
-    if (!mathjax) {
-      mathjax = new Promise((resolve) => {
-        window.MathJax = {
-          loader: { load: ["ui/safe"] },  // no javascript: links or styles from abstracts
-          tex: { inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]] },
-          startup: { typeset: false, ready: () => { window.MathJax.startup.defaultReady(); resolve(); } },
-        };
-        const script = document.createElement("script");
-        script.src = mathjaxUrl;
-        script.async = true;
-        document.head.appendChild(script);
-      });
-    }
-    return mathjax;
-  }
-  // Abstracts opened in one go (expand all) are typeset in one call.
-  const pending = new Set();
-  let scheduled = false;
+  // Math is typeset by server/static/math.js (KaTeX served by the mirror, or MathJax where the
+  // operator chose it); it also typesets abstracts as they open. Called after expand-all.
   function typeset(el) {
-    // server/static/math.js, where the page has it, typesets the server's .math spans.
-    if (window.paperMirrorMath) { window.paperMirrorMath.typeset(el); return; }
-    pending.add(el);
-    if (scheduled) return;
-    scheduled = true;
-    setTimeout(() => {
-      scheduled = false;
-      const els = Array.from(pending);
-      pending.clear();
-      loadMathJax().then(() => window.MathJax.typesetPromise(els)).catch(() => {});
-    }, 0);
+    if (window.paperMirrorMath) window.paperMirrorMath.typeset(el);
   }
 
   document.addEventListener("toggle", (event) => {
