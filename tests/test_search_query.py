@@ -135,3 +135,11 @@ def test_highlight_never_lets_markup_through(text, query):
         terms = frozenset()
     assert _no_foreign_markup(highlight(text, terms))
     assert _no_foreign_markup(snippet(text, terms))
+
+
+def test_pages_get_tex_as_unicode_and_formulas_for_the_renderer():
+    terms = query_terms(parse("schrodinger learning"))
+    html = highlight('Schr\\"odinger learning with $<b>x_1$ & more', terms, tex=True)
+    assert "<mark>Schrödinger</mark> <mark>learning</mark>" in html
+    assert '<span class="math inline">$&lt;b&gt;x_1$</span>' in html
+    assert _no_foreign_markup(html.replace('<span class="math inline">', "").replace("</span>", ""))
