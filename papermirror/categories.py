@@ -143,14 +143,21 @@ _TERM = re.compile(
     r"(?P<sep>[\s,+]*-?\s*)(?P<name>"
     + "|".join(re.escape(n) for n in _SPEC_NAMES)
     + r")(?=\s*(?:$|[,+\s-]))",
-    re.IGNORECASE,
+    # ASCII: without it, IGNORECASE lets look-alikes match (ſ for s, ı for i,
+    # K (Kelvin) for k), and their lower() is no canonical name.
+    re.IGNORECASE | re.ASCII,
 )
 MAX_SPEC_LENGTH = 1000
 
 
 def canonical_category(name: str) -> str | None:
-    """The canonical spelling of a category or archive name (``CS.ai`` -> ``cs.AI``), or None."""
-    return _CANONICAL.get(name.strip().lower())
+    """The canonical spelling of a category or archive name (``CS.ai`` -> ``cs.AI``), or None.
+
+    Only ASCII names count: ``math.\u212aT`` (a Kelvin sign) lower-cases to
+    ``math.kt`` but is not the name anyone follows.
+    """
+    name = name.strip()
+    return _CANONICAL.get(name.lower()) if name.isascii() else None
 
 
 def is_category(name: str) -> bool:
@@ -234,7 +241,9 @@ def parse_spec(text: str) -> Spec | None:
         sep = m.group("sep")
         if (pos == 0 and sep.strip()) or (pos > 0 and not sep):
             return None
-        name = _CANONICAL[m.group("name").lower()]
+        name = _CANONICAL.get(m.group("name").lower())
+        if name is None:  # unreachable with re.ASCII; a look-alike must never raise
+            return None
         (exclude if "-" in sep else include)[name] = None
         pos = m.end()
     if not include:

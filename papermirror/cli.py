@@ -1,10 +1,11 @@
 """The ``papermirror`` command: ``papermirror up`` runs the whole mirror.
 
 It starts Redis (embedded, unless PAPERMIRROR_REDIS_URL names one), the RQ
-workers, RQ's cron scheduler and the gunicorn web server as child processes,
-restarts a child that crashes, and stops them all cleanly on Ctrl-C or
-SIGTERM. It launches the server and the workers by module name, so it imports
-neither. ``fetch``, ``backfill`` and ``import`` live in :mod:`papermirror.commands`.
+workers (whose parent also runs RQ's schedulers in threads) and the gunicorn
+web server as child processes, keeps them alive (see :mod:`papermirror.supervise`),
+and stops them all cleanly on Ctrl-C or SIGTERM. It launches the server and the
+workers by module name, so it imports neither. ``fetch``, ``backfill``,
+``import``, ``backup`` and ``restore`` live in :mod:`papermirror.commands`.
 """
 
 from __future__ import annotations
@@ -12,39 +13,25 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
-import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from papermirror import commands, embedded, keys
+from papermirror import embedded, keys
+from papermirror.layout import worker_processes
 from papermirror.settings import Settings
+from papermirror.supervise import Child, Supervisor, die_with_parent
 
 log = logging.getLogger("papermirror")
 
-RESTART_LIMIT = 5  # crashes of one child within RESTART_WINDOW before giving up
-RESTART_WINDOW = 60.0
-
-
-@dataclass
-class Child:
-    """One supervised process."""
-
-    name: str
-    argv: list[str]
-    process: subprocess.Popen | None = None
-    crashes: list[float] = field(default_factory=list)
-
-    def start(self, env: dict[str, str]) -> None:
-        """Start (or restart) the process in its own session, so Ctrl-C reaches us first."""
-        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)
-        log.info("started %s (pid %d)", self.name, self.process.pid)
-
 
 def children(settings: Settings) -> list[Child]:
-    """The processes `papermirror up` runs, besides Redis."""
+    """The processes `papermirror up` runs, besides Redis, in start order.
+
+    Add a process here (an indexer, model workers); a thread that needs no
+    process of its own belongs in one of these (see worker.run's cron thread).
+    """
     py = sys.executable
     web = Child(
         "web",
@@ -56,8 +43,6 @@ def children(settings: Settings) -> list[Child]:
             "python:server.gunicorn_conf",
             "--bind",
             f"{settings.host}:{settings.port}",
-            "--workers",
-            str(settings.web_workers),
             "--worker-class",
             "gthread",
             "--threads",
@@ -68,116 +53,120 @@ def children(settings: Settings) -> list[Child]:
             "server:create_app()",
         ],
     )
-    workers = [
-        Child(
-            f"worker-{n + 1}",
-            [
-                py,
-                "-m",
-                "rq.cli",
-                "worker",
-                "--with-scheduler",
-                # Every minute, not RQ's default ten: requeues the job of a worker that
-                # died mid-fetch, and restarts the retry scheduler after a Redis restart.
-                "--maintenance-interval",
-                "60",
-                "--logging_level",
-                settings.log_level,
-                keys.FETCH_QUEUE,
-            ],
-        )
-        for n in range(settings.workers)
-    ]
-    # RQ's cron enqueues the daily feed job; worker.schedule sets its clock to US Eastern.
-    scheduler = Child(
-        "scheduler",
+    # One process forks the RQ workers, which share its imports, and runs RQ's
+    # cron scheduler (daily feeds, pending sweeper) in a thread (see worker.run).
+    workers = Child(
+        "workers",
         [
             py,
             "-m",
-            "rq.cli",
-            "cron",
+            "worker.run",
+            "--cron",
+            "--processes",
+            str(worker_processes(settings)),
+            # Every minute, not RQ's default ten: requeues the job of a worker that
+            # died mid-fetch, and restarts the retry scheduler after a Redis restart.
+            "--maintenance-interval",
+            "60",
             "--logging-level",
             settings.log_level,
-            "worker.schedule",
+            keys.FETCH_QUEUE,
         ],
     )
     # The search index's one writer: it follows the stream of written paper ids.
     indexer = Child("indexer", [py, "-m", "papermirror.search.indexer"])
-    return [*workers, scheduler, indexer, web]
+    return [workers, indexer, web]
+
+
+def embedded_redis(settings: Settings) -> tuple[Child, str]:
+    """Start the embedded Redis; a Child that restarts it on its port and data dir."""
+    redis_dir = Path(settings.data_dir) / "redis"
+    server = embedded.start(
+        redis_dir, maxmemory=settings.redis_maxmemory, preexec_fn=die_with_parent
+    )
+    log.info("embedded Redis on %s, data in %s", server.url, redis_dir)
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+
+    def launch():
+        # Same port, so every client reconnects by itself; same dir, so it reloads its AOF.
+        # Not waiting for it: loading a large AOF takes a while, and the supervisor
+        # must stay responsive (Ctrl-C); it watches the process and pings Redis.
+        return embedded.start(
+            redis_dir,
+            port=port,
+            maxmemory=settings.redis_maxmemory,
+            wait=False,
+            preexec_fn=die_with_parent,
+        ).process
+
+    child = Child("redis", [], needs_redis=False, process=server.process, launch=launch)
+    return child, server.url
 
 
 def up(settings: Settings) -> int:
     """Run the mirror until interrupted; returns the exit code."""
-    redis_server = None
+    from papermirror import commands  # not at the top: the supervisor stays small
+
+    procs: list[Child] = []
+    if not settings.redis_url and (running := commands.running_url(settings)):
+        # A second Redis on the same files would corrupt them.
+        print(
+            f"a mirror already runs on {settings.data_dir} (its Redis answers at {running});"
+            " stop it first",
+            file=sys.stderr,
+        )
+        return 1
     if not settings.redis_url:
-        redis_dir = Path(settings.data_dir) / "redis"
-        redis_server = embedded.start(redis_dir)
-        log.info("embedded Redis on %s, data in %s", redis_server.url, redis_dir)
-        settings = Settings.from_env(settings.to_env(), redis_url=redis_server.url)
+        redis_child, url = embedded_redis(settings)
+        procs.append(redis_child)
+        settings = Settings.from_env(settings.to_env(), redis_url=url)
+
+    url_path = commands.url_file(settings)
+    if procs:
         # `papermirror fetch`, `backfill` and `import` find this Redis here.
-        commands.url_file(settings).write_text(redis_server.url + "\n")
+        url_path.write_text(settings.redis_url + "\n")
     # rq reads its Redis URL from RQ_REDIS_URL: a password in it stays out of `ps`.
     env = {**os.environ, **settings.to_env(), "RQ_REDIS_URL": settings.redis_url}
-    procs = children(settings)
-    stopping = False
+    env.update(_metrics_env(settings))
+    procs.extend(children(settings))
+    supervisor = Supervisor(procs, env, lambda: embedded.ping(settings.redis_url))
+    signal.signal(signal.SIGINT, supervisor.stop)
+    signal.signal(signal.SIGTERM, supervisor.stop)
 
-    def stop(signum, _frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
-    try:
-        for child in procs:
-            child.start(env)
+    def announce():
         print(
             f"Paper Mirror is up: http://{settings.host}:{settings.port}/  (Ctrl-C stops it)",
             flush=True,
         )
-        while not stopping:
-            time.sleep(0.2)
-            if redis_server and redis_server.process.poll() is not None:
-                log.error("embedded Redis exited; stopping")
-                code = 1
-                break
-            for child in procs:
-                if child.process.poll() is None or stopping:
-                    continue
-                if not _may_restart(child):
-                    log.error("%s keeps crashing; stopping", child.name)
-                    code = 1
-                    stopping = True
-                    break
-                log.warning("%s exited with %s; restarting", child.name, child.process.returncode)
-                child.start(env)
+
+    try:
+        return supervisor.run(on_started=announce)
     finally:
-        _stop_all(procs)
-        if redis_server:
-            commands.url_file(settings).unlink(missing_ok=True)
-            redis_server.stop()
+        if procs and not procs[0].needs_redis:
+            url_path.unlink(missing_ok=True)
         log.info("stopped")
-    return code
 
 
-def _may_restart(child: Child) -> bool:
-    now = time.monotonic()
-    child.crashes = [t for t in child.crashes if now - t < RESTART_WINDOW] + [now]
-    return len(child.crashes) <= RESTART_LIMIT
+def status(settings: Settings, as_json: bool = False) -> int:
+    """Print the operator report (see server.opsreport, run as a child: it needs RQ)."""
+    import subprocess
+
+    from papermirror import commands
+
+    with commands.connect(settings) as url:
+        env = {**os.environ, **settings.to_env(), "PAPERMIRROR_REDIS_URL": url}
+        argv = [sys.executable, "-m", "server.opsreport", *(["--json"] if as_json else [])]
+        return subprocess.run(argv, env=env, check=False).returncode
 
 
-def _stop_all(procs: list[Child], timeout: float = 15.0) -> None:
-    running = [c for c in procs if c.process and c.process.poll() is None]
-    for c in running:
-        c.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    for c in running:
-        try:
-            c.process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            log.warning("%s did not stop in time; killing it", c.name)
-            c.process.kill()
-            c.process.wait()
+def _metrics_env(settings: Settings) -> dict[str, str]:
+    """prometheus-client's multiprocess directory for the web workers, wiped at each start."""
+    if settings.metrics.strip().lower() in ("", "off", "0", "false", "no"):
+        return {}
+    directory = Path(settings.data_dir) / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--host", help="address to bind (PAPERMIRROR_HOST)")
     p_up.add_argument("--port", type=int, help="port to bind (PAPERMIRROR_PORT)")
     p_up.add_argument("--workers", type=int, help="RQ workers to run (PAPERMIRROR_WORKERS)")
+    from papermirror import commands
+
     commands.add_parsers(sub)
+    p_status = sub.add_parser("status", help="what the operator page shows, in the terminal")
+    p_status.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
     overrides = {
         k: v for k in ("host", "port", "workers") if (v := getattr(args, k, None)) is not None
@@ -200,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
     if args.command == "up":
         return up(settings)
+    if args.command == "status":
+        return status(settings, args.json)
     return commands.run(args, settings)
 
 

@@ -1,4 +1,5 @@
-"""The ``papermirror`` subcommands besides ``up``: ``fetch``, ``backfill`` and ``import``.
+"""The ``papermirror`` subcommands besides ``up``: ``fetch``, ``backfill``, ``import``,
+``backup`` and ``restore`` (the last two in :mod:`papermirror.backup`).
 
 Each needs the mirror's Redis: ``PAPERMIRROR_REDIS_URL`` when set, else the
 embedded Redis a running ``papermirror up`` announced in the data dir, else an
@@ -20,14 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-
-import redis
+from typing import TYPE_CHECKING
 
 from papermirror import embedded
-from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
-from papermirror.arxiv.limiter import ArxivLimiter
-from papermirror.history import HarvestError, harvest, import_snapshot
 from papermirror.settings import Settings
+
+if TYPE_CHECKING:
+    import redis
+
+# Heavy modules (redis-py, requests, the parsers) are imported where they are
+# used: `papermirror up` parses its command line here and must stay small.
 
 log = logging.getLogger("papermirror")
 
@@ -37,25 +40,31 @@ def url_file(settings: Settings) -> Path:
     return Path(settings.data_dir) / "redis" / "url"
 
 
+def running_url(settings: Settings) -> str | None:
+    """The URL of the embedded Redis of a running `papermirror up`, if one answers."""
+    path = url_file(settings)
+    if not path.is_file():
+        return None
+    url = path.read_text().strip()
+    # Listening is enough: a Redis too busy to answer a PING in time is still running,
+    # and a second one started on its data dir would corrupt its files.
+    if embedded.ping(url, timeout=5) or embedded.listening(url):
+        return url
+    log.info("the Redis named in %s does not answer", path)
+    return None
+
+
 @contextmanager
 def connect(settings: Settings) -> Iterator[str]:
     """The URL of the mirror's Redis for the duration of a command (see module docstring)."""
     if settings.redis_url:
         yield settings.redis_url
         return
-    path = url_file(settings)
-    if path.is_file():
-        url = path.read_text().strip()
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-        except redis.RedisError:
-            log.info("the Redis named in %s does not answer; starting one", path)
-        else:
-            # Outside the try: the command's own Redis errors must not look like a
-            # dead server, or a second Redis would start on the live data dir.
-            yield url
-            return
-    server = embedded.start(Path(settings.data_dir) / "redis")
+    url = running_url(settings)
+    if url:
+        yield url
+        return
+    server = embedded.start(Path(settings.data_dir) / "redis", maxmemory=settings.redis_maxmemory)
     try:
         yield server.url
     finally:
@@ -85,11 +94,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="load the arXiv metadata snapshot (JSON lines)")
     p.add_argument("file", help="the snapshot, plain or .gz/.bz2/.xz/.zst")
     p.add_argument("--jobs", type=int, default=None, help="parser processes (default: CPUs)")
+    p = sub.add_parser("backup", help="write a consistent snapshot (RDB) of the mirror's Redis")
+    p.add_argument("file", help="where to write the snapshot")
+    p = sub.add_parser("restore", help="load a snapshot into a stopped mirror's data dir")
+    p.add_argument("file", help="a snapshot written by `papermirror backup`")
     sub.add_parser("reindex", help="rebuild the search index from every paper in Redis")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one of these subcommands; returns the exit code."""
+    import redis
+
+    if args.command in ("backup", "restore"):
+        from papermirror import backup
+
+        return backup.run(args, settings)
     with connect(settings) as url:
         settings = Settings.from_env(settings.to_env(), redis_url=url)
         if args.command == "fetch":
@@ -113,6 +132,10 @@ def fetch(settings: Settings, categories: list[str]) -> int:
 
 def backfill(settings: Settings, client: redis.Redis, args: argparse.Namespace) -> int:
     """Harvest ``--from``..``--until`` over OAI-PMH into the store."""
+    from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
+    from papermirror.arxiv.limiter import ArxivLimiter
+    from papermirror.history import HarvestError, harvest
+
     if args.start > args.until:
         print("--from must not be after --until", file=sys.stderr)
         return 2
@@ -142,6 +165,8 @@ def backfill(settings: Settings, client: redis.Redis, args: argparse.Namespace) 
 
 def import_file(client: redis.Redis, path: str, jobs: int | None) -> int:
     """Import a snapshot file into the store."""
+    from papermirror.history import import_snapshot
+
     if not os.path.isfile(path):
         print(f"no such file: {path}", file=sys.stderr)
         return 2

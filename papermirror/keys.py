@@ -75,6 +75,23 @@ def on_demand(term: str) -> str:
     return f"{PREFIX}od:{term}"
 
 
+# --- operations (metrics, /admin) ---
+def metric(name: str) -> str:
+    """Hash of a metric counted in Redis by every process (see papermirror.metrics)."""
+    return f"{PREFIX}metric:{name}"
+
+
+# Recent first-visit fetch errors, one JSON entry per batch, newest first, capped.
+FETCH_ERROR_LOG = f"{PREFIX}ferrlog"
+FETCH_ERROR_LOG_LENGTH = 200
+
+
+# Failed /admin sign-ins per client address, counted in a short window.
+def admin_failures(client: str) -> str:
+    """Count of failed /admin attempts from one client address (expires)."""
+    return f"{PREFIX}admin:fail:{client}"
+
+
 # --- search ---
 # Stream of written paper ids, field "ids" = space-separated ids (papermirror.search.announce).
 SEARCH_STREAM = f"{PREFIX}search:ids"

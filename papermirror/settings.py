@@ -39,7 +39,9 @@ class Settings:
     )
     host: str = field(default="127.0.0.1", metadata={"doc": "address the web server binds"})
     port: int = field(default=8000, metadata={"doc": "port the web server binds"})
-    web_workers: int = field(default=2, metadata={"doc": "gunicorn worker processes"})
+    web_workers: int = field(
+        default=0, metadata={"doc": "gunicorn worker processes; 0: one per two cores, 1 to 4"}
+    )
     web_threads: int = field(
         default=64,
         metadata={
@@ -150,6 +152,39 @@ class Settings:
             "doc": "how readers' browsers typeset TeX math in titles and abstracts: `katex` "
             "(bundled, served by the mirror: no third-party request), `mathjax` (the "
             "script at PAPERMIRROR_MATHJAX_URL), or `off` (TeX as typed)"
+        },
+    )
+    # --- supervise ---
+    redis_maxmemory: str = field(
+        default="2gb",
+        metadata={
+            "doc": "Redis `maxmemory` (with `noeviction`: a full Redis refuses writes and "
+            "loses nothing); `auto` is half the machine's memory (embedded Redis only)"
+        },
+    )
+    sweep_interval: int = field(
+        default=15,
+        metadata={"doc": "seconds between two checks for pending first visits without a job"},
+    )
+    sweep_after: int = field(
+        default=30,
+        metadata={
+            "doc": "seconds a first visit may wait before the sweeper gives it a new fetch job"
+        },
+    )
+    # --- operations ---
+    metrics: str = field(
+        default="off",
+        metadata={
+            "doc": "Prometheus metrics: `off`; `on`: /metrics on the web port, for loopback "
+            "clients only; `HOST:PORT`: a separate listener (e.g. `0.0.0.0:9100`)"
+        },
+    )
+    admin_token: str = field(
+        default="",
+        metadata={
+            "doc": "token that opens /admin (the operator page) and its actions; "
+            "empty: /admin does not exist"
         },
     )
     # --- search ---

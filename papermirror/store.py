@@ -6,6 +6,7 @@ One compact blob per paper (see :mod:`papermirror.codec`); key names come from
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
 
@@ -96,10 +97,18 @@ class Store:
             pipe.execute()
 
     def set_fetch_error(self, paper_ids: Iterable[str], reason: str, ttl: int) -> None:
-        """Record for ``ttl`` seconds why fetching these ids failed."""
+        """Record for ``ttl`` seconds why fetching these ids failed.
+
+        The batch and its full reason also go to a capped log for operators
+        (/admin, ``papermirror status``); readers never see either.
+        """
+        paper_ids = list(paper_ids)
+        entry = {"at": time.time(), "ids": paper_ids[:100], "count": len(paper_ids)}
         with self.redis.pipeline(transaction=False) as pipe:
             for i in paper_ids:
                 pipe.set(keys.fetch_error(i), reason[:500], ex=ttl)
+            pipe.lpush(keys.FETCH_ERROR_LOG, json.dumps(entry | {"error": reason[:4000]}))
+            pipe.ltrim(keys.FETCH_ERROR_LOG, 0, keys.FETCH_ERROR_LOG_LENGTH - 1)
             pipe.execute()
 
     def status(self, paper_ids: Sequence[str]) -> list[tuple[bytes | None, bool, str | None]]:

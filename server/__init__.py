@@ -34,13 +34,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         services,
         starred,
     )
+    from server import metrics as metrics_endpoint
+    from server.outage import init_app as init_outage  # Redis errors: a clear 503
     from server.search import bp as search_bp
 
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    init_outage(app)
+    metrics_endpoint.init_app(app)
     for module in (pages, papers, api, health, extension, listings, starred):
         app.register_blueprint(module.bp)
+    from server import admin, openapi
+
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(search_bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)

@@ -45,15 +45,16 @@ def paper(paper_id: str):
     """The stored record as JSON; fetched from arXiv on first request."""
     ref = parse_id(paper_id)
     if ref is None:
-        return jsonify(error=f"not an arXiv identifier: {paper_id[:100]}"), 404
+        return jsonify(error="not an arXiv identifier"), 404
     [result] = lookup([ref])
     if result.state == "found":
         return jsonify(to_dict(result.paper))
     if result.state == "missing":
         return jsonify(error=f"arXiv has no paper {ref.id}"), 404
     if result.state == "failed":
+        # The fetch error's text names arXiv's URL and other readers' ids: logs and /admin only.
         return (
-            jsonify(error="arXiv could not be reached", detail=result.error),
+            jsonify(error="arXiv could not be reached; try again shortly"),
             503,
             {"Retry-After": "30"},
         )

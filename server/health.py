@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+
 import redis
 from flask import Blueprint, jsonify
 from rq import Worker
 
 from papermirror import keys
+from papermirror.layout import worker_processes
+from server.outage import RETRY_AFTER
 from server.services import services
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+HOSTNAME = socket.gethostname()
+
+
+def alive(worker: Worker) -> bool:
+    """Whether a registered worker still runs.
+
+    RQ keeps a killed worker registered until its key expires (up to
+    ``worker_ttl`` + 60 s, 8 minutes by default), so the registry alone shows a
+    lost worker as alive. On this host its pid tells at once; a worker on
+    another host counts while its key lives.
+    """
+    if worker.hostname != HOSTNAME or not worker.pid:
+        return True
+    try:
+        # A killed process stays a zombie until its parent reaps it: not alive.
+        with open(f"/proc/{worker.pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass  # no /proc here: ask the kernel
+    try:
+        os.kill(worker.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def live_workers(client: redis.Redis) -> int:
+    """How many registered RQ workers are alive (see :func:`alive`)."""
+    return sum(alive(w) for w in Worker.all(connection=client))
 
 
 @bp.get("/healthz")
@@ -18,15 +58,20 @@ def healthz():
     svc = services()
     try:
         svc.redis.ping()
-        workers = Worker.count(connection=svc.redis)
+        workers = live_workers(svc.redis)
         pending = svc.store.pending_count()
         calls = int(svc.redis.get(keys.ARXIV_CALLS) or 0)
     except redis.RedisError as exc:
-        return jsonify(status="down", redis=f"unreachable: {type(exc).__name__}"), 503
+        log.warning("healthz: Redis unreachable: %s: %s", type(exc).__name__, exc)
+        body = jsonify(status="down", redis="unreachable")
+        return body, 503, {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
+    expected = worker_processes(svc.settings)
     return jsonify(
-        status="ok" if workers else "degraded",
+        # A lost worker shows: fewer than the mirror runs is degraded, not ok.
+        status="ok" if workers >= expected else "degraded",
         redis="ok",
         workers=workers,
+        workers_expected=expected,
         pending_fetches=pending,
         arxiv_requests=calls,
     )

@@ -126,10 +126,10 @@ def api_listing(text: str):
     """``{"date", "spec", "previous", "next", "counts", "papers": [...]}`` for a day."""
     spec = parse_spec(text)
     if spec is None:
-        return jsonify(error=f"not a category spec: {text[:200]}"), 404
+        return jsonify(error="not a category spec (such as cs.AI, cs, or cs.AI,cs.CL)"), 404
     day, error = _requested_day()
     if error:
-        return jsonify(error=error), 404
+        return jsonify(error="date is not a date (YYYY-MM-DD)"), 404
     loaded = load_day(spec, day)
     if _missing(loaded, day):
         return jsonify(error=f"no listing for {spec.canonical} on {day or 'any day'}"), 404

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from rq import Retry
 
-from papermirror import codec, keys
+from papermirror import codec, keys, metrics
 from papermirror.ids import PaperRef
 from papermirror.records import Paper
 from server.services import services
@@ -98,6 +98,8 @@ def lookup(refs: Sequence[PaperRef], wait: float | None = None) -> list[Lookup]:
     ]
     if todo or stale:
         request_fetch(todo + stale)
+        metrics.FIRST_VISITS.labels("new").inc(len(todo))
+        metrics.FIRST_VISITS.labels("refresh").inc(len(stale))
     deadline = time.monotonic() + wait
     asked = set(todo)
     while todo and time.monotonic() < deadline:

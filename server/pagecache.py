@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 from flask import Response, request
 
+from papermirror import metrics
+
 # Browsers revalidate after a minute; a matching ETag makes that a cheap 304.
 CACHE_CONTROL = "public, max-age=60"
 
@@ -31,9 +33,11 @@ class Page(NamedTuple):
 class PageCache:
     """Thread-safe LRU of ``path -> Page``."""
 
-    def __init__(self, size: int, ttl: float):
+    def __init__(self, size: int, ttl: float, name: str = "pages"):
         self.size = size
         self.ttl = ttl
+        self._hit = metrics.PAGE_CACHE.labels(name, "hit")
+        self._miss = metrics.PAGE_CACHE.labels(name, "miss")
         self._items: OrderedDict[str, Page] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -41,7 +45,9 @@ class PageCache:
         """The cached page if its record was read less than ``ttl`` seconds ago."""
         page = self.get(path)
         if page is not None and time.monotonic() - page.checked < self.ttl:
+            self._hit.inc()
             return page
+        self._miss.inc()
         return None
 
     def get(self, path: str) -> Page | None:

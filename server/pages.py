@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 import redis
 from flask import Blueprint, current_app, render_template, send_from_directory
-from rq import Worker
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from papermirror import keys
 from papermirror.categories import ARCHIVES, CATEGORIES, category_name
 from papermirror.daily import follow_terms
 from papermirror.listings import Listings, archive_of
 from papermirror.ondemand import followed_terms
+from papermirror.reasons import feed_status
 from server.services import services
 
 bp = Blueprint("pages", __name__)
@@ -44,8 +48,15 @@ def home():
     followed, invalid = follow_terms(svc.settings.categories)
     listings = Listings(svc.redis)
     outcomes = listings.outcomes([*followed, *invalid])
+    # A failed fetch shows its kind in plain words; the error text is for /admin.
+    retries = _retry_times(svc) if any(o.get("retry") for o in outcomes.values()) else {}
     status = [
-        {"term": t, "name": category_name(t) or "", "outcome": outcomes.get(t)}
+        {
+            "term": t,
+            "name": category_name(t) or "",
+            "outcome": outcomes.get(t),
+            "reason": _reason(outcomes.get(t), retries.get(t)),
+        }
         for t in [*followed, *invalid]
     ]
     visited = [t for t in followed_terms(svc.settings, svc.redis) if t not in followed]
@@ -107,3 +118,28 @@ def status():
         followed, outcomes = [], {}
     code = 200 if state["redis"] else 503
     return render_template("status.html", state=state, followed=followed, outcomes=outcomes), code
+
+
+def _reason(outcome: dict | None, retry_at: datetime | None) -> str:
+    if not outcome or outcome.get("status") != "error":
+        return ""
+    reason = feed_status(outcome)
+    if retry_at is not None and outcome.get("retry"):
+        reason = reason.removesuffix("; will retry") + f"; retrying at {retry_at:%H:%M} UTC"
+    return reason
+
+
+def _retry_times(svc) -> dict[str, datetime]:
+    """Followed term -> when the daily job's scheduled retry will fetch it (the soonest)."""
+    registry = Queue(keys.FETCH_QUEUE, connection=svc.redis).scheduled_job_registry
+    times: dict[str, datetime] = {}
+    for job_id in registry.get_job_ids(0, 19):
+        try:
+            job = Job.fetch(job_id, connection=svc.redis)
+            at = registry.get_scheduled_time(job_id)
+        except NoSuchJobError:  # it just ran or expired: no time to show
+            continue
+        for term in (job.kwargs or {}).get("categories") or []:
+            if term not in times or at < times[term]:
+                times[term] = at
+    return times

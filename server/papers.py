@@ -149,6 +149,8 @@ def prefix(target: str):
     """The mirror's address typed in front of a paper URL: /https://arxiv.org/abs/…"""
     if request.method not in ("GET", "HEAD"):
         abort(405)
+    if request.path.startswith("/api/"):
+        abort(404)  # an unknown API route: JSON, not the people's page
     # full_path keeps the query string, which legacy forms (/abs?id=…) need.
     text = request.full_path.lstrip("/").removesuffix("?")
     # The address typed in front (/https://arxiv.org/abs/…), else arXiv's own path on the

@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
         queue=Queue(keys.FETCH_QUEUE, connection=client),
         pages=PageCache(1024, settings.page_cache_seconds),
         # Listing pages are large (up to ~1 MB for a day of cs): keep few.
-        listing_pages=PageCache(8, settings.page_cache_seconds),
+        listing_pages=PageCache(8, settings.page_cache_seconds, name="listings"),
     )
 
 

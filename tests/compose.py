@@ -34,6 +34,12 @@ COMPOSE_VARIABLES = {
     "PAPERMIRROR_PUBLISH_PORT": "host port the web server is published on",
     "PAPERMIRROR_FORWARDED_ALLOW_IPS": "addresses whose X-Forwarded-Proto the web server "
     "believes; * behind a reverse proxy, with PAPERMIRROR_PUBLISH_ADDRESS=127.0.0.1",
+    # --- operations (the `ops` profile) ---
+    "PAPERMIRROR_OPS_PUBLISH_ADDRESS": "ops profile: host address rq-dashboard (9181) and "
+    "Prometheus (9090) are published on",
+    "PAPERMIRROR_RQ_DASHBOARD_USER": "ops profile: rq-dashboard's basic-auth user",
+    "PAPERMIRROR_RQ_DASHBOARD_PASSWORD": "ops profile: rq-dashboard's basic-auth password "
+    "(required: it does not start without one)",
 }
 # Lines set in .env.example (the others are commented-out defaults).
 ACTIVE = ("PAPERMIRROR_PUBLISH_ADDRESS", "PAPERMIRROR_PUBLISH_PORT", "PAPERMIRROR_CONTACT")
@@ -157,7 +163,9 @@ def variable_defaults() -> dict[str, str]:
 
 def variables() -> set[str]:
     """Every variable docker-compose.yml interpolates."""
-    return set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", COMPOSE_FILE.read_text()))
+    # ``$$NAME`` is an escaped dollar for the container's shell, not a compose variable.
+    text = COMPOSE_FILE.read_text().replace("$$", "")
+    return set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""A running back end for tests: embedded Redis, RQ worker processes, the replay arXiv server."""
+"""A running back end for tests: embedded Redis, RQ worker processes, the replay arXiv server.
+
+Also `papermirror up` as a subprocess (:class:`Mirror`) and helpers to find the
+processes under it, for the fault tests (kill -9 of Redis, a worker, gunicorn).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,18 @@ from papermirror.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def replay_feeds(api_url: str) -> dict[str, str]:
+    """RSS and OAI-PMH on the replay server too, so a scheduled job never reaches the internet."""
+    base = api_url.removesuffix("/api/query")
+    return {"arxiv_rss_url": base + "/rss/", "arxiv_oai_url": base + "/oai"}
+
+
 def stack_settings(redis_url: str, api_url: str, **overrides) -> Settings:
     """Settings for tests: fast intervals, few retries, the replay server as arXiv."""
     values = dict(
         redis_url=redis_url,
         arxiv_api_url=api_url,
+        **replay_feeds(api_url),
         arxiv_min_interval=0.2,
         arxiv_timeout=3.0,
         arxiv_retries=1,
@@ -89,6 +100,23 @@ class Stack:
             time.sleep(0.05)
         return proc
 
+    def add_scheduler(self, **overrides) -> subprocess.Popen:
+        """Start `rq cron worker.schedule` (the daily jobs and the pending sweeper).
+
+        ``overrides`` are settings for it, e.g. ``sweep_interval=1``.
+        """
+        settings = Settings.from_env(self.settings.to_env(), **overrides)
+        env = {**os.environ, **settings.to_env(), "RQ_REDIS_URL": settings.redis_url}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rq.cli", "cron", "worker.schedule"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.workers.append(proc)
+        return proc
+
     def stop(self) -> None:
         """Stop the workers and Redis."""
         for proc in self.workers:
@@ -121,21 +149,23 @@ class Mirror:
             "port": port,
             "data_dir": data_dir,
             "arxiv_api_url": api_url,
-            # The catch-up job fetches the followed feeds at start: from the replay server too.
-            "arxiv_rss_url": api_url.rpartition("/api/")[0] + "/rss/",
+            **replay_feeds(api_url),
             "arxiv_min_interval": 0.2,
             "contact": "tests@papermirror.invalid",
             "mathjax_url": "",
             **settings,
         }
         env.update({f"PAPERMIRROR_{k.upper()}": str(v) for k, v in values.items()})
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "papermirror.cli", "up"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # The log, beside the data dir, tells what happened when a fault test fails.
+        log = Path(data_dir).parent / (Path(data_dir).name + "-up.log")
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "papermirror.cli", "up"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         mirror = cls(f"http://127.0.0.1:{port}", proc, Path(data_dir))
         deadline = time.monotonic() + timeout
         while not mirror.answers():
@@ -144,6 +174,16 @@ class Mirror:
                 raise RuntimeError(f"papermirror up did not come up (exit {proc.poll()})")
             time.sleep(0.2)
         return mirror
+
+    @property
+    def log(self) -> str:
+        """What `papermirror up` and its children printed so far (the last 4,000 characters)."""
+        path = self.data_dir.parent / (self.data_dir.name + "-up.log")
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def processes(self, contains: str = "") -> list[int]:
+        """Pids of the processes under `papermirror up` whose command line has ``contains``."""
+        return [pid for pid, cmd in process_tree(self.process.pid)[1:] if contains in cmd]
 
     def answers(self) -> bool:
         """Whether the web server answers its liveness check."""
@@ -165,3 +205,26 @@ class Mirror:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+def process_tree(root: int) -> list[tuple[int, str]]:
+    """(pid, command line) of ``root`` and every process below it, parents first."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop(0)
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        out.append((pid, cmd))
+        todo.extend(sorted(parents.get(pid, [])))
+    return out

@@ -43,12 +43,15 @@ def papermirror(*args: str, timeout: float = 120, **env: str) -> subprocess.Comp
     )
 
 
-def test_up_runs_the_cron_scheduler():
-    settings = Settings.from_env({}, redis_url="redis://127.0.0.1:1/0")
-    scheduler = [c for c in children(settings) if c.name == "scheduler"]
-    assert len(scheduler) == 1
-    argv = scheduler[0].argv
-    assert argv[1:4] == ["-m", "rq.cli", "cron"] and argv[-1] == "worker.schedule"
+def test_up_runs_the_cron_scheduler_in_its_worker_process():
+    settings = Settings.from_env({}, redis_url="redis://127.0.0.1:1/0", workers=3)
+    procs = {c.name: c.argv for c in children(settings)}
+    # The search indexer is the one other process: the index's only writer (issue 11).
+    assert sorted(procs) == ["indexer", "web", "workers"], "no process of its own for the scheduler"
+    assert procs["indexer"][1:] == ["-m", "papermirror.search.indexer"]
+    argv = procs["workers"]
+    assert argv[1:3] == ["-m", "worker.run"] and "--cron" in argv
+    assert argv[argv.index("--processes") + 1] == "3"
     # The URL (and any password in it) reaches rq through RQ_REDIS_URL, not argv.
     assert not any("redis://" in a for a in argv)
 
@@ -124,7 +127,11 @@ def test_up_schedules_and_fetch_uses_its_workers(tmp_path, replay):
             assert time.monotonic() < deadline, "rq cron did not register"
             time.sleep(0.2)
         [scheduler] = CronScheduler.all(client)
-        assert {j.name for j in scheduler.get_jobs()} == {"daily-feeds", "daily-feeds-catch-up"}
+        assert {j.name for j in scheduler.get_jobs()} == {
+            "daily-feeds",
+            "daily-feeds-catch-up",
+            "pending-sweeper",
+        }
         done = papermirror("fetch", data_dir=str(data))
         assert done.returncode == 0, done.stderr
         assert "No worker is running" not in done.stderr

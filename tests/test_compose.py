@@ -10,8 +10,9 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
-from papermirror import keys
+from papermirror import embedded, keys
 from papermirror.settings import Settings, settings_table
 from tests import compose
 from tests.compose import COMPOSE_FILE, ENV_EXAMPLE, ROOT
@@ -97,8 +98,9 @@ def test_required_variable_must_be_set():
 
 
 def test_the_five_services(spec):
-    assert set(spec["services"]) == {"redis", *APP_SERVICES}
-    assert set(spec["volumes"]) == {"redis-data", "search-index"}
+    default = {n for n, svc in spec["services"].items() if not svc.get("profiles")}
+    assert default == {"redis", *APP_SERVICES}
+    assert set(spec["volumes"]) == {"redis-data", "prometheus-data", "search-index"}
 
 
 def test_indexer_shares_the_search_volume_with_web(spec, services):
@@ -112,7 +114,14 @@ def test_indexer_shares_the_search_volume_with_web(spec, services):
 def test_redis_is_official_persistent_healthy_and_private(spec, services):
     redis = spec["services"]["redis"]
     assert redis["image"].startswith("redis:")
-    assert services["redis"].argv == ["redis-server", "--appendonly", "yes"]
+    argv = services["redis"].argv
+    assert argv[0] == "redis-server"
+    options = dict(zip(argv[1::2], argv[2::2], strict=True))
+    # Both persistence modes, as Redis's persistence guide recommends, and never evict.
+    assert options["--appendonly"] == "yes" and options["--appendfsync"] == "everysec"
+    assert options["--save"] == embedded.SAVE_POINTS
+    assert options["--maxmemory"] == Settings.from_env({}).redis_maxmemory
+    assert options["--maxmemory-policy"] == "noeviction"
     # The official image keeps its data in /data, its working directory.
     assert "redis-data:/data" in redis["volumes"]
     assert services["redis"].healthcheck == ["redis-cli", "ping"]
@@ -152,7 +161,9 @@ def test_web_serves_the_app_factory_with_a_health_check(spec, services):
     )
     assert published["web"].argv == web.argv
     settings = Settings.from_env({})
-    assert web.argv[web.argv.index("--workers") + 1] == str(settings.web_workers)
+    # The process count comes from server.gunicorn_conf (PAPERMIRROR_WEB_WORKERS), as in `up`.
+    assert "--workers" not in web.argv
+    assert "PAPERMIRROR_WEB_WORKERS" in compose.variables() or settings.web_workers == 0
     assert web.argv[web.argv.index("--threads") + 1] == str(settings.web_threads)
 
 
@@ -160,8 +171,9 @@ def test_workers_scale_and_share_the_fetch_queue(spec, services):
     worker = spec["services"]["worker"]
     assert "container_name" not in worker and "ports" not in worker, "would block --scale"
     argv = services["worker"].argv
-    assert argv[:2] == ["rq", "worker"] and argv[-1] == keys.FETCH_QUEUE
-    assert "--with-scheduler" in argv  # runs the delayed retries of failed fetches
+    # One RQ worker per replica, which runs RQ's retry scheduler itself (no --cron).
+    assert argv[:3] == ["python", "-m", "worker.run"] and argv[-1] == keys.FETCH_QUEUE
+    assert "--cron" not in argv and "--processes" not in argv
     assert "--url" not in argv, "a Redis password would show in ps"
     assert services["worker"].env["RQ_REDIS_URL"] == services["worker"].env["PAPERMIRROR_REDIS_URL"]
     assert services["worker"].replicas == Settings.from_env({}).workers
@@ -202,9 +214,14 @@ def test_compose_runs_what_papermirror_up_runs(services):
     compose_web = _options(services["web"].argv[1:])
     for flag in set(web) - {"--bind", "--access-logfile"}:
         assert compose_web.get(flag) == web[flag], flag
-    for name in ("worker", "scheduler"):
-        if name in up:  # launched as `python -m rq.cli ...`; the image has the `rq` script
-            assert services[name].argv[1:] == up[name][up[name].index("rq.cli") + 1 :]
+    # The workers: the same options, but compose scales by container, not --processes,
+    # and runs the cron scheduler as its own service instead of --cron.
+    rq = up["workers"][up["workers"].index("worker.run") + 1 :]
+    for flag in ("--cron",):
+        rq.remove(flag)
+    at = rq.index("--processes")
+    del rq[at : at + 2]
+    assert services["worker"].argv[3:] == rq
 
 
 def test_env_example_is_generated_from_settings():
@@ -262,3 +279,89 @@ def test_dockerignore_keeps_the_context_small():
     for needed in ("pyproject.toml", "README.md", "papermirror/", "server/", "worker/"):
         assert f"!{needed}" in rules
     assert "extension/node_modules/" in rules
+
+
+# --- the `ops` profile: rq-dashboard, a Redis exporter, Prometheus ------------------------
+OPS_SERVICES = ("rq-dashboard", "redis-exporter", "prometheus")
+OPS_DIR = ROOT / "ops"
+
+
+def test_ops_services_run_only_with_the_ops_profile(spec):
+    ops = {n for n, svc in spec["services"].items() if svc.get("profiles")}
+    assert ops == set(OPS_SERVICES)
+    for name in OPS_SERVICES:
+        assert spec["services"][name]["profiles"] == ["ops"]
+        assert spec["services"][name]["restart"] == "unless-stopped"
+
+
+def test_ops_ports_are_on_loopback_by_default_and_redis_exporter_is_private(services, spec):
+    for name in ("rq-dashboard", "prometheus"):
+        [port] = spec["services"][name]["ports"]
+        assert compose.interpolate(port, {}).startswith("127.0.0.1:"), name
+    assert "ports" not in spec["services"]["redis-exporter"]
+
+
+def test_rq_dashboard_has_basic_auth_from_the_environment(services):
+    dash = services["rq-dashboard"]
+    env = dash.env
+    assert env["RQ_DASHBOARD_REDIS_URL"] == "redis://redis:6379/0"
+    assert env["RQ_DASHBOARD_USERNAME"] == "admin" and env["RQ_DASHBOARD_PASSWORD"] == ""
+    dotenv = {"PAPERMIRROR_RQ_DASHBOARD_PASSWORD": "s3cret", "PAPERMIRROR_RQ_DASHBOARD_USER": "ops"}
+    configured = compose.project(dotenv)["rq-dashboard"]
+    assert configured.env["RQ_DASHBOARD_PASSWORD"] == "s3cret"
+    assert configured.env["RQ_DASHBOARD_USERNAME"] == "ops"
+    assert not any("s3cret" in a for a in configured.argv), "a password would show in ps"
+
+
+def _dockerfile(path) -> dict[str, str]:
+    text = path.read_text()
+    return {
+        line.split(" ", 1)[0]: line.split(" ", 1)[1]
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+@pytest.mark.parametrize("password", ["", "s3cret"])
+def test_rq_dashboard_refuses_to_start_without_a_password(tmp_path, password):
+    rows = _dockerfile(OPS_DIR / "rq-dashboard.Dockerfile")
+    assert "rq-dashboard==" in rows["RUN"]  # pinned
+    assert rows["USER"] not in ("root", "0")
+    entrypoint, cmd = json.loads(rows["ENTRYPOINT"]), json.loads(rows["CMD"])
+    # The image's own entrypoint script, run here with a stand-in for rq-dashboard.
+    fake = tmp_path / "rq-dashboard"
+    fake.write_text('#!/bin/sh\necho "dashboard $*"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "RQ_DASHBOARD_PASSWORD": password}
+    run = subprocess.run([*entrypoint, *cmd], env=env, capture_output=True, text=True, timeout=30)
+    if password:
+        assert run.returncode == 0 and run.stdout.strip() == "dashboard " + " ".join(cmd)
+    else:
+        assert run.returncode == 1 and "PAPERMIRROR_RQ_DASHBOARD_PASSWORD" in run.stderr
+
+
+def test_redis_exporter_reads_the_stack_redis_from_its_environment(services):
+    exporter = services["redis-exporter"]
+    assert exporter.env["REDIS_ADDR"] == "redis://redis:6379/0"
+    assert not any("redis://" in a for a in exporter.argv)
+    assert exporter.argv[exporter.argv.index("--web.listen-address") + 1] == ":9121"
+
+
+def test_prometheus_scrapes_the_mirror_and_the_exporter(spec, services):
+    prom = spec["services"]["prometheus"]
+    assert "./ops/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prom["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in services["prometheus"].argv
+    config = yaml.safe_load((OPS_DIR / "prometheus.yml").read_text())
+    targets = {
+        job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
+        for job in config["scrape_configs"]
+    }
+    assert targets["redis"] == ["redis-exporter:9121"]
+    # The mirror's target is the listener PAPERMIRROR_METRICS=0.0.0.0:9100 opens in web.
+    [target] = targets["papermirror"]
+    host, port = target.split(":")
+    assert host == "web" and "PAPERMIRROR_METRICS=0.0.0.0:" + port in COMPOSE_FILE.read_text()
+    from server.metrics import mode
+
+    kind, address = mode(Settings.from_env({"PAPERMIRROR_METRICS": f"0.0.0.0:{port}"}))
+    assert (kind, address) == ("listen", ("0.0.0.0", int(port)))

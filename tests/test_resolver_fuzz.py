@@ -163,6 +163,52 @@ def test_fast_path_agrees_with_the_general_path(text):
     assert resolve(text) == ids._resolve_tokens(text[: ids.MAX_INPUT].lower())
 
 
+# Look-alikes and confusables: letters that case-fold to ASCII (ſ, ı, İ, K),
+# fullwidth and other-script digits and letters, slash and dot look-alikes,
+# invisible and direction-changing characters.
+CONFUSABLES = (
+    "\u017f\u0131\u0130\u212a\ufb01\uff10\uff11\uff12\u0662\u0663\u06f1\u0967\U0001d7ce"
+    "\uff0e\uff0f\u2044\u2215\u2024\u3002\u0430\u0435\u043e\u0441\u04bb\u0445\u03bf"
+    "\u200b\u200d\u00a0\ufeff\u0307\u202e\u2028"
+)
+
+
+@st.composite
+def with_look_alikes(draw) -> str:
+    """A real paper reference with some characters swapped for or joined by confusables."""
+    text = list(draw(st.builds(str.format, st.sampled_from(URL_TEMPLATES), refs())))
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(text)))
+        c = draw(st.sampled_from(CONFUSABLES))
+        if draw(st.booleans()) and i < len(text):
+            text[i] = c
+        else:
+            text.insert(i, c)
+    return "".join(text)
+
+
+@FUZZ
+@given(with_look_alikes())
+def test_look_alikes_never_raise_and_never_make_a_non_ascii_id(text):
+    found = resolve(text)
+    check_canonical(found)
+    for ref in found:
+        # A digit or letter look-alike must never become part of an id sent to arXiv.
+        assert ref.id.isascii(), ref
+        assert mirror_path([ref]).isascii()
+
+
+@FUZZ
+@given(
+    st.text(alphabet=st.sampled_from(CONFUSABLES + "0123456789./:abcdefhimprstvxAX-"), max_size=80)
+)
+def test_confusable_soup_never_raises(text):
+    found = resolve(text)
+    check_canonical(found)
+    assert all(ref.id.isascii() for ref in found)
+    assert parse_id(text) is None or parse_id(text).id.isascii()
+
+
 @settings(max_examples=500, deadline=None)
 @given(
     st.one_of(

@@ -70,8 +70,8 @@ def test_weekdays_after_midnight_eastern_across_dst(redis_client, clock):
     assert job.func_name == "worker.feeds.daily_fetch" and job.kwargs == {"expect": "today"}
     assert job.queue_name == keys.FETCH_QUEUE
     assert job.next_enqueue_time == datetime(2026, 3, 6, 5, 30, tzinfo=UTC)  # 00:30 EST
-    # The catch-up runs as the scheduler starts; the daily fetch waits for its time.
-    assert [j.name for j in scheduler.enqueue_jobs()] == ["daily-feeds-catch-up"]
+    # The catch-up and the sweeper run as the scheduler starts; the daily fetch waits.
+    assert [j.name for j in scheduler.enqueue_jobs()] == ["daily-feeds-catch-up", "pending-sweeper"]
     queue = Queue(keys.FETCH_QUEUE, connection=redis_client)
     queue.empty()
 

@@ -2,13 +2,18 @@
 
 Run it with ``rq cron --url REDIS_URL worker.schedule`` (a module path; the
 file path ``worker/schedule.py`` works too from the repository root).
-``papermirror up`` starts exactly that, and so does docker-compose.yml.
+docker-compose.yml's scheduler service runs exactly that.
 
 rq cron matches cron fields against the scheduler process's local time, so
 importing this module puts the process on US Eastern time, daylight saving
 included: arXiv's schedule is Eastern, whatever the host's zone. The job runs
 at ``PAPERMIRROR_DAILY_TIME`` (default 00:30), Monday to Friday; a catch-up
 job, every half hour and at start, fetches a day whose run the machine missed.
+The pending sweeper (worker.sweeper) runs every ``PAPERMIRROR_SWEEP_INTERVAL``
+seconds, so a first visit whose fetch job was lost gets a new one.
+
+`papermirror up` runs this schedule in a thread of its workers' process
+(worker.run ``--cron``), not as a process of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from papermirror import keys
 from papermirror.daily import daily_cron
 from papermirror.settings import Settings
 from worker.feeds import JOB_TIMEOUT, RESULT_TTL, catch_up, daily_fetch
+from worker.sweeper import sweep
 
 EASTERN = "America/New_York"
 # Used only when no time zone database is installed: US rules since 2007.
@@ -76,4 +82,15 @@ cron.register(
     result_ttl=3600,
     failure_ttl=RESULT_TTL,
     name="daily-feeds-catch-up",
+)
+# Every pending first visit keeps a job that will fetch it (see worker.sweeper).
+cron.register(
+    sweep,
+    keys.FETCH_QUEUE,
+    kwargs={"older_than": settings.sweep_after},
+    interval=settings.sweep_interval,
+    job_timeout=60,
+    result_ttl=0,
+    failure_ttl=3600,
+    name="pending-sweeper",
 )

@@ -18,6 +18,7 @@ from datetime import UTC
 
 import requests
 
+from papermirror import metrics
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.settings import Settings
 
@@ -119,10 +120,7 @@ class PoliteSession:
         for attempt in range(1, tries + 1):
             retry_after = None
             try:
-                with self.limiter.slot():
-                    response = self.session.get(
-                        url, params=params, timeout=self.settings.arxiv_timeout
-                    )
+                response = self._send(url, params)
             except TRANSIENT_ERRORS as exc:
                 reason = f"{type(exc).__name__}: {exc}"
             else:
@@ -152,6 +150,24 @@ class PoliteSession:
         raise ArxivUnavailable(
             f"GET {url} failed after {tries} tries: {reason}", tries=tries, retry_after=retry_after
         )
+
+    def _send(self, url: str, params: Mapping[str, str] | None) -> requests.Response:
+        """One request in one limiter slot, counted in the metrics with its wait and outcome."""
+        asked, waited, outcome = time.monotonic(), None, "error"
+        try:
+            with self.limiter.slot():
+                waited = time.monotonic() - asked
+                response = self.session.get(url, params=params, timeout=self.settings.arxiv_timeout)
+            outcome = "ok" if response.status_code < 400 else f"http_{response.status_code}"
+            return response
+        except requests.Timeout:
+            outcome = "timeout"
+            raise
+        except requests.ConnectionError:
+            outcome = "connection"
+            raise
+        finally:
+            metrics.arxiv_request(self.limiter.redis, url, outcome, waited)
 
     def _wait_after_failure(
         self, attempt: int, retry_after: float | None, url: str, reason: str, tries: int

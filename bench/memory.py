@@ -1,0 +1,178 @@
+"""Idle memory (PSS) of `papermirror up`, against a bare gunicorn + Flask app in the same run.
+
+PSS (proportional set size, from /proc/PID/smaps_rollup) splits each shared
+page among the processes that map it, so the sum over a process tree is what
+the tree really costs. Each repeat starts the default `papermirror up`, lets it
+settle, serves one cached page and one listing so every process has done real
+work, waits, then sums PSS over the supervisor and all its descendants. The
+baseline is gunicorn with one sync worker serving a one-route Flask app.
+
+Goal (issue 9): at most 120 MB for `papermirror up`.
+Usage: python bench/memory.py [--repeats 3] [--settle 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import _common
+import requests
+
+from papermirror import embedded
+from tests.replay import ReplayServer
+from tests.stack import Mirror
+
+PAPER = "/arxiv/1707.08567v1"
+
+
+def pss_kb(pid: int) -> int:
+    """PSS of one process in kB (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def tree_pss(pid: int) -> dict:
+    """Total PSS in MB of a process tree, with its process count and per-command figures."""
+    per: dict[str, float] = {}
+    pids = descendants(pid)
+    total = 0
+    for p in pids:
+        kb = pss_kb(p)
+        total += kb
+        try:
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
+            name = " ".join(c.decode() for c in cmd[1:4] if c) or cmd[0].decode()
+        except OSError:
+            name = "?"
+        per[name] = round(per.get(name, 0) + kb / 1024, 1)
+    return {"mb": round(total / 1024, 1), "processes": len(pids), "by_command": per}
+
+
+def measure_mirror(replay: ReplayServer, settle: float) -> dict:
+    """PSS of an idle default `papermirror up` after it served a page."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mirror = Mirror.start(Path(tmp), replay.api_url)
+        try:
+            for _ in range(40):
+                if requests.get(mirror.base + PAPER, timeout=10).status_code == 200:
+                    break
+                time.sleep(0.5)
+            for _ in range(20):  # reach every web process
+                requests.get(mirror.base + PAPER, timeout=10)
+            time.sleep(settle)
+            return tree_pss(mirror.process.pid)
+        finally:
+            mirror.stop()
+
+
+BARE_APP = textwrap.dedent(
+    """
+    from flask import Flask
+    app = Flask(__name__)
+
+    @app.get("/")
+    def index():
+        return "ok"
+    """
+)
+
+
+def measure_bare(settle: float) -> dict:
+    """PSS of gunicorn (one sync worker) serving a one-route Flask app."""
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "bareapp.py").write_text(BARE_APP)
+        port = embedded.free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "bareapp:app"],
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            for _ in range(20):
+                requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+            time.sleep(settle)
+            return tree_pss(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def stats(values: list[float]) -> dict:
+    """min, median and max."""
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def main() -> None:
+    """Run the benchmark and print JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=8.0)
+    args = parser.parse_args()
+    mirror_runs, bare_runs = [], []
+    with ReplayServer() as replay:
+        for _ in range(args.repeats):
+            bare_runs.append(measure_bare(args.settle))
+            mirror_runs.append(measure_mirror(replay, args.settle))
+    mirror_mb = [r["mb"] for r in mirror_runs]
+    bare_mb = [r["mb"] for r in bare_runs]
+    _common.emit(
+        {
+            "benchmark": "idle PSS of the default `papermirror up`",
+            "cpus": os.cpu_count(),
+            "papermirror_up_mb": stats(mirror_mb),
+            "bare_gunicorn_flask_mb": stats(bare_mb),
+            "ratio": stats([m / b for m, b in zip(mirror_mb, bare_mb, strict=True)]),
+            "goal_mb": 120,
+            "goal_met": max(mirror_mb) <= 120,
+            "processes": mirror_runs[-1]["processes"],
+            "by_command_last_run": mirror_runs[-1]["by_command"],
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

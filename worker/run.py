@@ -1,0 +1,176 @@
+"""The RQ workers of a mirror: ``python -m worker.run [--cron] [--processes N] QUEUE ...``.
+
+`papermirror up` runs ``--cron --processes N``: one parent that imports the
+workers' code once, forks N RQ workers that share it (see worker.pool), and
+runs RQ's cron scheduler (daily feeds, pending sweeper) and RQ's scheduler of
+delayed jobs and retries in threads. The
+scheduler only enqueues a job now and then: a thread serves it as well as a
+process of its own, for ~30 MB less. Exactly one process of a mirror may run
+it: compose, which scales workers by container, keeps a separate ``rq cron``
+service and runs ``python -m worker.run QUEUE`` (one worker, no fork) per replica.
+
+It also makes the worker patient with Redis: it waits for Redis before it
+starts, and caps RQ's reconnect backoff, so a worker that outlived a Redis
+outage picks up jobs within seconds of Redis coming back.
+
+The worker class is :data:`WORKER_CLASS` unless ``--worker-class`` names another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+import time
+
+import redis
+from rq.cron import CronScheduler
+from rq.scheduler import RQScheduler
+from rq.utils import import_attribute
+
+from papermirror.settings import Settings
+
+log = logging.getLogger("worker.run")
+
+WORKER_CLASS = "rq.worker.Worker"
+CRON_CONFIG = "worker.schedule"
+# RQ's own cap is 60 s between reconnects: too long for "whole within 10 s".
+RECONNECT_CAP = 2.0
+
+
+class ThreadCron(CronScheduler):
+    """RQ's cron scheduler, run in a thread: the main thread (the worker) owns the signals."""
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def cron_forever(cron: CronScheduler, pause: float = 1.0) -> None:
+    """Run ``cron`` until the process ends, starting it over after a Redis error."""
+    while True:
+        try:
+            cron.start()
+            return
+        except redis.RedisError as exc:
+            log.warning("cron scheduler lost Redis (%s); starting over", exc)
+            time.sleep(pause)
+
+
+def start_cron(client: redis.Redis, logging_level: str) -> CronScheduler:
+    """Load worker.schedule into a scheduler and run it in a daemon thread."""
+    cron = ThreadCron(connection=client, logging_level=logging_level)
+    cron.load_config_from_file(CRON_CONFIG)
+    threading.Thread(target=cron_forever, args=(cron,), name="rq-cron", daemon=True).start()
+    return cron
+
+
+class ThreadScheduler(RQScheduler):
+    """RQ's scheduler of delayed jobs and retries, run in a thread instead of a forked process."""
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def scheduler_forever(scheduler: RQScheduler, pause: float = 1.0) -> None:
+    """Run ``scheduler`` until the process ends, starting it over after a Redis error."""
+    while True:
+        try:
+            scheduler.work()
+            return
+        except redis.RedisError as exc:
+            log.warning("job scheduler lost Redis (%s); starting over", exc)
+            scheduler.lock_acquisition_time = None  # take the queue locks again
+            scheduler._acquired_locks = set()
+            time.sleep(pause)
+
+
+def start_scheduler(client: redis.Redis, queues: list[str], logging_level: str) -> RQScheduler:
+    """Run RQ's scheduler (delayed jobs, retries) for ``queues`` in a daemon thread."""
+    scheduler = ThreadScheduler(queues, connection=client, logging_level=logging_level)
+    target = scheduler_forever
+    threading.Thread(target=target, args=(scheduler,), name="rq-scheduler", daemon=True).start()
+    return scheduler
+
+
+def wait_for_redis(client: redis.Redis, pause: float = 0.5) -> None:
+    """Block until Redis answers: a worker started during an outage waits, not crashes."""
+    warned = False
+    while True:
+        try:
+            client.ping()
+            return
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+            if not warned:
+                log.warning("waiting for Redis: %s", exc)
+                warned = True
+            time.sleep(pause)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="python -m worker.run", description=__doc__.splitlines()[0])
+    p.add_argument("queues", nargs="+", metavar="QUEUE")
+    p.add_argument("--cron", action="store_true", help="also run the cron scheduler")
+    p.add_argument("--processes", type=int, default=1, help="RQ workers, forked (default 1)")
+    p.add_argument("--worker-class", default=WORKER_CLASS)
+    p.add_argument("--maintenance-interval", type=int, default=60)
+    p.add_argument("--worker-ttl", type=int, default=None)
+    p.add_argument("--logging-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def redis_url() -> str:
+    """Where Redis is: RQ_REDIS_URL (keeps a password out of argv), else the settings."""
+    return os.environ.get("RQ_REDIS_URL") or Settings.from_env().redis_address
+
+
+def run_worker(args: argparse.Namespace, with_scheduler: bool = True) -> int:
+    """One RQ worker in this process, until SIGTERM or an error it cannot handle."""
+    client = redis.Redis.from_url(redis_url())
+    wait_for_redis(client)
+    options = {"maintenance_interval": args.maintenance_interval}
+    if args.worker_ttl:
+        options["worker_ttl"] = args.worker_ttl
+    worker = import_attribute(args.worker_class)(args.queues, connection=client, **options)
+    worker.max_connection_wait_time = RECONNECT_CAP
+    worker.work(with_scheduler=with_scheduler, logging_level=args.logging_level)
+    # work() also returns after an error it could not handle; exit non-zero so it
+    # is restarted, unless it was asked to stop.
+    return 0 if worker._stop_requested else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the worker(s), and the cron thread with ``--cron``, until SIGTERM."""
+    args = parse(argv)
+    logging.basicConfig(level=args.logging_level, format="%(asctime)s %(name)s: %(message)s")
+    if args.processes <= 1 and not args.cron:
+        return run_worker(args)
+    # Import what the jobs and the scheduler need once, here, and fork the workers
+    # from it: they share these pages instead of each importing them again.
+    import_attribute(args.worker_class)
+    from worker import pool
+
+    client = redis.Redis.from_url(redis_url())
+    wait_for_redis(client)
+    import worker.jobs  # noqa: F401 - the jobs' code, loaded before the fork: shared
+
+    if args.cron:
+        import worker.schedule  # noqa: F401 - the cron thread's config, likewise
+
+    def threads():
+        start_cron(client, args.logging_level)
+        start_scheduler(client, args.queues, args.logging_level)
+
+    # With --cron the parent also runs RQ's job scheduler in a thread, so no worker
+    # forks a scheduler process of its own (~15 MB).
+    return pool.run(
+        args.processes,
+        lambda: run_worker(args, with_scheduler=not args.cron),
+        before_wait=threads if args.cron else None,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
