@@ -25,7 +25,6 @@ from papermirror.search import (
     SearchUnavailable,
     parse,
 )
-from papermirror.search.highlight import highlight, query_terms, snippet
 from papermirror.search.service import index_dir, reader
 from server import search_args
 from server.lookup import _decode  # popular records are decoded once per process
@@ -87,6 +86,10 @@ def run_search(tex: bool = False) -> Page:
         log.warning("search engine refused %r: %s", q[:200], exc)
         raise QueryError("The search engine could not run this query; try simpler words.") from exc
     blobs = services().store.get_blobs([h.id for h in hits.hits])
+    # Here, not at import: tantivy loads on the first search, so an idle web process
+    # (most mirrors, most of the time) does not carry it.
+    from papermirror.search.highlight import highlight, query_terms, snippet
+
     terms = query_terms(query)
     out = Page(q, filters, page, hits.total)
     if tex:
@@ -215,6 +218,8 @@ def related_results(paper_id: str) -> tuple[Paper | None, list[Result], str | No
     for hit, blob in zip(hits, blobs, strict=True):
         if blob:
             p = _decode(blob)
+            from papermirror.search.highlight import highlight
+
             title = Markup(highlight(p.title, frozenset(), tex=True))
             results.append(Result(p, hit.score, title, Markup()))
     return paper, results, None
