@@ -143,7 +143,7 @@ def test_admin_over_http(mirror):
     assert page.status_code == 200 and "arXiv limiter" in page.text
     report = requests.get(mirror.base + "/admin/status.json", headers=right, timeout=10).json()
     names = {c["name"] for c in report["scheduler"]["cron"]}
-    assert names == {"daily-feeds", "daily-feeds-catch-up"}
+    assert names == {"daily-feeds", "daily-feeds-catch-up", "pending-sweeper"}
     assert all(c["next"] for c in report["scheduler"]["cron"])
 
 
