@@ -207,10 +207,10 @@ def related_results(paper_id: str) -> tuple[Paper | None, list[Result], str | No
     """(the paper, its related papers, an error) for ``paper_id``."""
     ref = parse_id(paper_id)
     if ref is None:
-        return None, [], f"“{paper_id[:100]}” is not an arXiv identifier."
+        return None, [], "That is not an arXiv identifier (such as 2104.12255)."
     paper = services().store.get(ref.id)
     if paper is None:
-        return None, [], f"The mirror does not hold {ref.id} yet: open its page first."
+        return None, [], "The mirror does not hold this paper yet: open its page first."
     same = request.args.get("same_category", "1").strip().lower() not in ("0", "false", "no")
     hits = _engine().related(paper, RELATED, same_category=same)
     blobs = services().store.get_blobs([h.id for h in hits])

@@ -19,7 +19,7 @@ def filters() -> Filters:
         spec = parse_spec(cat)
         if spec is None:
             raise QueryError(
-                f"“{cat[:60]}” is not a category spec (such as cs.AI, cs, or cs.AI+cs.LG-cs.CV)."
+                "The categories are not a category spec (such as cs.AI, cs, or cs.AI+cs.LG-cs.CV)."
             )
         include, exclude = spec.include, spec.exclude
     since = _day(args.get("from", ""))

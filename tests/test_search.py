@@ -3,6 +3,7 @@ routes through Flask's test client, and the real indexer following the stream.""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -286,7 +287,7 @@ BAD = [
     ({"q": '"open'}, "quotation mark"),
     ({"q": "OR"}, "OR needs"),
     ({"q": "x", "cat": "nonsense"}, "not a category spec"),
-    ({"q": "x", "from": "2024-13-01"}, "not a date"),
+    ({"q": "x", "from": "2024-13-01"}, "YYYY-MM-DD"),
     ({"q": "x", "from": "2024-02-01", "until": "2024-01-01"}, "ends before it starts"),
     ({"q": "x", "sort": "popular"}, "Sort by"),
     ({"q": "x", "page": "0"}, "page number"),
@@ -396,5 +397,5 @@ def test_no_search_input_makes_a_500_or_unescaped_markup(corpus, text, cat):
         assert resp.status_code in (200, 304, 400), (path, resp.status_code)
         assert b"Traceback" not in resp.data
     html = client.get("/search", query_string=params).get_data(as_text=True)
-    if "<" in text:
-        assert text not in html or "<" not in text.strip()
+    if re.search(r"<[A-Za-z/!?]", text):  # markup in the query is never reflected as markup
+        assert text not in html

@@ -113,7 +113,9 @@ def parse(text: str) -> Query:
             raise QueryError('A quotation mark is not closed: end the phrase with another ".')
         if word is None and phrase is None:
             if field:
-                raise QueryError(f'“{field}:” needs a word or a "phrase" right after it.')
+                raise QueryError(
+                    'A field such as ti: or au: needs a word or a "phrase" right after it.'
+                )
             continue
         if word in ("OR", "|") and not field and not negated and phrase is None:
             if not groups or pending_or:
@@ -160,12 +162,12 @@ def _clause(field: str | None, word: str | None, phrase: str | None, negated: bo
     if name == "category":
         canonical = canonical_category(value)
         if canonical is None:
-            raise QueryError(f"“{value[:40]}” is not an arXiv category (such as cs.AI or math).")
+            raise QueryError("cat: needs an arXiv category (such as cs.AI or math).")
         value = canonical
     elif name == "id":
         ref = parse_id(value)
         if ref is None:
-            raise QueryError(f"“{value[:40]}” is not an arXiv identifier (such as 2104.12255).")
+            raise QueryError("id: needs an arXiv identifier (such as 2104.12255).")
         value = ref.id
     return Clause(value, name, phrase is not None and name not in ("category", "id"), negated)
 
@@ -175,4 +177,4 @@ def parse_day(text: str) -> str:
     try:
         return date.fromisoformat(text.strip()).isoformat()
     except ValueError:
-        raise QueryError(f"“{text[:20]}” is not a date (YYYY-MM-DD).") from None
+        raise QueryError("A date is not a date: write it YYYY-MM-DD.") from None
