@@ -36,6 +36,8 @@ RUN pip install --no-deps --editable . \
 
 # A numeric user lets runtimes that insist on non-root (runAsNonRoot) verify it.
 USER 10001:10001
+# The search index's mount point, owned by the app user so the named volume is too.
+RUN mkdir -p /home/papermirror/search
 WORKDIR /home/papermirror
 
 EXPOSE 8000

@@ -79,7 +79,9 @@ def children(settings: Settings) -> list[Child]:
             keys.FETCH_QUEUE,
         ],
     )
-    return [workers, *faq_workers(settings), web]
+    # The search index's one writer: it follows the stream of written paper ids.
+    indexer = Child("indexer", [py, "-m", "papermirror.search.indexer"])
+    return [workers, indexer, *faq_workers(settings), web]
 
 
 def embedded_redis(settings: Settings) -> tuple[Child, str]:

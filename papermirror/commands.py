@@ -101,6 +101,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     # --- faq ---
     p = sub.add_parser("faq-clear", help="drop cached paper FAQs: all of them, or some papers'")
     p.add_argument("papers", nargs="*", metavar="ID", help="paper ids (default: every FAQ)")
+    sub.add_parser("reindex", help="rebuild the search index from every paper in Redis")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,6 +121,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return backfill(settings, client, args)
         if args.command == "faq-clear":
             return faq_clear(client, args.papers)
+        if args.command == "reindex":
+            from papermirror.search.rebuild import reindex_command
+
+            return reindex_command(settings, client)
         return import_file(client, args.file, args.jobs)
 
 

@@ -28,6 +28,7 @@ from papermirror import codec, keys
 from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
 from papermirror.feeds import paper_ref, split_authors, tex_to_unicode
 from papermirror.oai import OaiPage, clean_abstract, parse_oai, rfc2822_to_iso
+from papermirror.search.announce import announce
 from papermirror.snapshot import clean_text, open_counted, read_blocks
 from papermirror.store import Store
 
@@ -191,6 +192,9 @@ class SnapshotWriter:
         names = [keys.paper(i) for i in ids]
         existed = self._set_new(keys=names, args=blobs)
         report.added += len(ids) - len(existed)
+        # The search indexers follow new records; merged ones announce in upsert_many.
+        skip = set(existed)
+        announce(self.redis, (i for n, i in enumerate(ids, 1) if n not in skip))
         if not existed:
             return
         # Rare on a first import, the rule on a re-run: identical bytes need

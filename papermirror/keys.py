@@ -173,3 +173,8 @@ def faq_day(date: str) -> str:
 
 # Counter of chat requests sent to the model, for /healthz and the benchmarks.
 FAQ_CALLS = f"{PREFIX}faqc"
+
+
+# --- search ---
+# Stream of written paper ids, field "ids" = space-separated ids (papermirror.search.announce).
+SEARCH_STREAM = f"{PREFIX}search:ids"

@@ -284,6 +284,25 @@ class Settings:
         default="https://arxiv.org/html/",
         metadata={"doc": "arXiv's HTML full-text base URL (the FAQ's input)"},
     )
+    # --- search ---
+    search_dir: str = field(
+        default="",
+        metadata={
+            "doc": "where the search index lives (one per host, shared by its web processes "
+            "and its indexer); empty: `search` under the data dir"
+        },
+    )
+    search_commit_delay: float = field(
+        default=1.0,
+        metadata={
+            "doc": "seconds the indexer gathers written papers before it commits them "
+            "(how far search may lag behind a write)"
+        },
+    )
+    search_writer_heap: int = field(
+        default=64_000_000,
+        metadata={"doc": "bytes of memory the indexer's tantivy writer may use per batch"},
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:

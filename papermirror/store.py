@@ -14,6 +14,7 @@ import redis
 
 from papermirror import codec, keys
 from papermirror.records import Paper, merge
+from papermirror.search.announce import announce
 
 _WATCH_RETRIES = 20
 
@@ -71,6 +72,8 @@ class Store:
                     pipe.multi()
                     if writes:
                         pipe.mset(writes)
+                        # The search indexers follow every write (same transaction).
+                        announce(pipe, (i for i in batch if keys.paper(i) in writes))
                     # A paper that exists is no longer missing nor failing.
                     pipe.delete(
                         *(keys.missing(i) for i in batch), *(keys.fetch_error(i) for i in batch)

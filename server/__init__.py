@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from server import metrics as metrics_endpoint
     from server.caching import init_app as init_caching
     from server.outage import init_app as init_outage  # Redis errors: a clear 503
+    from server.search import bp as search_bp
 
     services.init_app(app)
     filters.init_app(app)
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from server import faq
 
     app.register_blueprint(faq.bp)
+    app.register_blueprint(search_bp)
     # Registered last so every real route wins over the catch-all prefix form.
     app.register_blueprint(papers.prefix_bp)
     init_caching(app)  # after the blueprints: wraps the finished app's WSGI callable

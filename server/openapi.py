@@ -19,6 +19,8 @@ from functools import cache
 
 from flask import Blueprint, jsonify, render_template
 
+from server import search_openapi
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -219,6 +221,11 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         },
     },
 }
+
+
+# The search routes describe themselves beside their code.
+SCHEMAS.update(search_openapi.SCHEMAS)
+OPERATIONS.update(search_openapi.OPERATIONS)
 
 
 @cache

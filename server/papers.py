@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
@@ -183,6 +184,9 @@ def go():
     """Any text or URL naming papers or a listing: 302 to its page here, or a helpful 404."""
     text = request.args.get("url", "") or request.args.get("q", "")
     target = _target(text) or _target(_own_path(text))
+    if target is None and text.strip() and "://" not in text:
+        # Free text (not a link): the box at the top of every page searches what it cannot open.
+        return redirect("/search?" + urlencode({"q": text.strip()[:500]}), 302)
     if target is None:
         return not_found(_nothing_message(text))
     return redirect(target, 302)

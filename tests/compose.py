@@ -48,6 +48,7 @@ COMPOSE_NOTES = {
     "PAPERMIRROR_REDIS_URL": "compose: the stack's own redis service (set it to use another Redis)",
     "PAPERMIRROR_DATA_DIR": "compose: not used; Redis keeps its data in the redis-data volume",
     "PAPERMIRROR_HOST": "compose: not used; see PAPERMIRROR_PUBLISH_ADDRESS",
+    "PAPERMIRROR_SEARCH_DIR": "compose: not used; the index lives in the search-index volume",
     "PAPERMIRROR_PORT": "compose: not used; see PAPERMIRROR_PUBLISH_PORT",
     "PAPERMIRROR_WORKERS": "compose: worker containers; `docker compose up -d --scale worker=N` "
     "overrides it",

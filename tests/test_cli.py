@@ -46,7 +46,9 @@ def papermirror(*args: str, timeout: float = 120, **env: str) -> subprocess.Comp
 def test_up_runs_the_cron_scheduler_in_its_worker_process():
     settings = Settings.from_env({}, redis_url="redis://127.0.0.1:1/0", workers=3)
     procs = {c.name: c.argv for c in children(settings)}
-    assert sorted(procs) == ["web", "workers"], "no process of its own for the scheduler"
+    # The search indexer is the one other process: the index's only writer (issue 11).
+    assert sorted(procs) == ["indexer", "web", "workers"], "no process of its own for the scheduler"
+    assert procs["indexer"][1:] == ["-m", "papermirror.search.indexer"]
     argv = procs["workers"]
     assert argv[1:3] == ["-m", "worker.run"] and "--cron" in argv
     assert argv[argv.index("--processes") + 1] == "3"

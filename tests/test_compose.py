@@ -17,7 +17,7 @@ from papermirror.settings import Settings, settings_table
 from tests import compose
 from tests.compose import COMPOSE_FILE, ENV_EXAMPLE, ROOT
 
-APP_SERVICES = ("web", "worker", "scheduler")
+APP_SERVICES = ("web", "worker", "scheduler", "indexer")
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +97,18 @@ def test_required_variable_must_be_set():
         compose.interpolate("${A:?set it}", {"A": ""})
 
 
-def test_the_four_services(spec):
+def test_the_five_services(spec):
     default = {n for n, svc in spec["services"].items() if not svc.get("profiles")}
     assert default == {"redis", *APP_SERVICES}
-    assert set(spec["volumes"]) == {"redis-data", "prometheus-data"}
+    assert set(spec["volumes"]) == {"redis-data", "prometheus-data", "search-index"}
+
+
+def test_indexer_shares_the_search_volume_with_web(spec, services):
+    index = "search-index:" + services["web"].env["PAPERMIRROR_SEARCH_DIR"]
+    assert index in spec["services"]["web"]["volumes"]
+    assert index in spec["services"]["indexer"]["volumes"]
+    assert services["indexer"].argv == ["python", "-m", "papermirror.search.indexer"]
+    assert "deploy" not in spec["services"]["indexer"]  # one writer per index
 
 
 def test_the_faq_workers_run_only_when_asked_for(spec, services):

@@ -1,0 +1,241 @@
+"""Search: index rate, index size, query and related latency, and freshness.
+
+Each round starts an empty Redis and an empty index with the real indexer
+following the search stream, imports a synthetic snapshot
+(``bench/import_snapshot.py``'s: the fixture papers cycled under new ids) with
+``papermirror.history.import_snapshot``, and times until the indexer has
+committed every record (index rate, from the import's start). Then, through
+real HTTP to a gunicorn server of the app (one keep-alive connection, one request at a time):
+200 realistic queries on ``/api/search`` against 200 requests for a cached
+paper page, 200 ``/api/papers/<id>/related``, and 10 writes timed until a
+search finds them. Figures are min/median/max over the rounds.
+
+Goals: index >= 10,000 papers/s; <= 500 bytes per paper on disk; query p95 <= 3x the
+cached page's p95; related p95 <= 50 ms; freshness <= 5 s.
+Usage: python bench/search.py [--records N] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import _common
+import redis
+from import_snapshot import fixture_records, write_snapshot
+
+from papermirror import embedded
+from papermirror.history import import_snapshot
+from papermirror.records import Paper
+from papermirror.search import parse
+from papermirror.search.indexer import Indexer
+from papermirror.search.tantivy_engine import TantivyEngine
+from papermirror.store import Store
+from tests.stack import stack_settings
+
+
+def queries(records: list[dict], n: int, rng: random.Random) -> list[dict]:
+    """Realistic searches: title words, a phrase, an author, exclusions, filters and sorting."""
+    out = []
+    for i in range(n):
+        r = rng.choice(records)
+        words = [w.strip(".,:;()$") for w in r["title"].split() if len(w) > 3]
+        words = [w for w in words if w.isalpha()] or ["learning"]
+        kind = i % 6
+        if kind == 0:
+            q = " ".join(rng.sample(words, min(2, len(words))))
+        elif kind == 1:
+            q = " ".join(rng.sample(words, min(3, len(words))))
+        elif kind == 2:
+            q = f'"{" ".join(words[:2])}"'
+        elif kind == 3:
+            surname = (r.get("authors_parsed") or [["Smith"]])[0][0] or "Smith"
+            q = f"au:{surname.split()[0]}"
+        elif kind == 4:
+            q = f"{words[0]} -{rng.choice(['graph', 'quantum', 'neural'])}"
+        else:
+            q = rng.choice(words)
+        params = {"q": q}
+        if i % 4 == 1:
+            params["cat"] = r["categories"].split()[0]
+        if i % 5 == 2:
+            params["sort"] = "date"
+        out.append(params)
+    return out
+
+
+class Web:
+    """A gunicorn server of the app, and a keep-alive client for it."""
+
+    def __init__(self, settings):
+        port = embedded.free_port()
+        env = {**os.environ, **settings.to_env()}
+        argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+        argv += ["--worker-class", "gthread", "--threads", "4", "server:create_app()"]
+        self.proc = subprocess.Popen(
+            argv, env=env, cwd=_common.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.get("/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                self.conn.close()
+                time.sleep(0.2)
+
+    def get(self, path: str, query_string: dict | None = None) -> Reply:
+        if query_string:
+            path += "?" + urlencode(query_string)
+        self.conn.request("GET", path)
+        resp = self.conn.getresponse()
+        return Reply(resp.status, resp.read())
+
+    def close(self) -> None:
+        self.conn.close()
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@dataclass
+class Reply:
+    status_code: int
+    data: bytes
+
+    def get_json(self):
+        return json.loads(self.data)
+
+
+def percentile(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def one_round(tmp: Path, snapshot: Path, records: list[dict], count: int, rng) -> dict:
+    server = embedded.start(tmp / "redis", appendonly=False)
+    try:
+        client = redis.Redis.from_url(server.url)
+        client.flushall()
+        index = tmp / "index"
+        indexer = Indexer(client, index, commit_delay=1.0, heap=256_000_000, threads=2)
+        indexer.position()  # create the empty index before the clock starts
+        stop = threading.Event()
+        thread = threading.Thread(target=indexer.run, args=(stop,), daemon=True)
+        thread.start()
+        started = time.perf_counter()
+        report = import_snapshot(client, snapshot)
+        import_seconds = time.perf_counter() - started
+        while indexer.indexed < report.added:
+            time.sleep(0.05)
+        index_seconds = time.perf_counter() - started
+        disk = sum(f.stat().st_size for f in index.iterdir() if f.is_file())
+        web = Web(stack_settings(server.url, "http://127.0.0.1:9/api", search_dir=str(index)))
+        ids = [k.decode()[5:] for k in client.scan_iter(match="pm:p:*", count=5000)]
+        ids = rng.sample(ids, 200)
+        page_id = ids[0]
+        assert web.get(f"/arxiv/{page_id}").status_code == 200  # warm: cached from now on
+        qs = queries(records, 200, rng)
+        for params in qs[:20]:  # warm the searcher's caches, unmeasured, as for the page
+            web.get("/api/search", query_string=params)
+
+        def search(params):
+            resp = web.get("/api/search", query_string=params)
+            assert resp.status_code == 200, (params, resp.get_json())
+
+        search_ms = timed(search, qs)
+        page_ms = timed(lambda _: web.get(f"/arxiv/{page_id}"), range(200))
+        related_ms = timed(lambda i: web.get(f"/api/papers/{i}/related"), ids)
+        engine = TantivyEngine(index)
+        fresh = []
+        for n in range(10):
+            paper_id = f"2999.{n + 1:05d}"
+            word = f"freshword{n}x"
+            t = time.perf_counter()
+            Store(client).upsert(Paper(id=paper_id, version=1, title=f"Fresh {word}"))
+            while True:
+                engine.refresh()
+                if engine.search(parse(word)).total:
+                    break
+                time.sleep(0.01)
+            fresh.append(time.perf_counter() - t)
+        web.close()
+        stop.set()
+        thread.join(30)
+        return {
+            "index_per_second": report.added / index_seconds,
+            "import_per_second": report.added / import_seconds,
+            "bytes_per_paper": disk / report.added,
+            "query_p50_ms": percentile(search_ms, 50),
+            "query_p95_ms": percentile(search_ms, 95),
+            "page_p50_ms": percentile(page_ms, 50),
+            "page_p95_ms": percentile(page_ms, 95),
+            "query_to_page_p95": percentile(search_ms, 95) / percentile(page_ms, 95),
+            "related_p50_ms": percentile(related_ms, 50),
+            "related_p95_ms": percentile(related_ms, 95),
+            "freshness_median_s": statistics.median(fresh),
+            "freshness_max_s": max(fresh),
+        }
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    """Run the benchmark and print JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    rng = random.Random(11)
+    records = fixture_records()
+    rounds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot = Path(tmp) / "snapshot.jsonl"
+        write_snapshot(snapshot, records, args.records)
+        for n in range(args.rounds):
+            round_dir = Path(tmp) / f"round{n}"
+            round_dir.mkdir()
+            rounds.append(one_round(round_dir, snapshot, records, args.records, rng))
+    result = {"benchmark": "search", "records": args.records, "rounds": args.rounds}
+    for name in rounds[0]:
+        values = [r[name] for r in rounds]
+        result[name] = {
+            "min": round(min(values), 3),
+            "median": round(statistics.median(values), 3),
+            "max": round(max(values), 3),
+        }
+    result["goals"] = {
+        "index_per_second_at_least": 10_000,
+        "bytes_per_paper_at_most": 500,
+        "query_to_page_p95_at_most": 3.0,
+        "related_p95_ms_at_most": 50,
+        "freshness_s_at_most": 5,
+    }
+    _common.emit(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The tantivy index's schema, and a paper's document in it.
+
+The index stores only ids: everything shown comes from Redis, so the index
+stays small (text is indexed, never stored) and can be rebuilt at any time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import tantivy
+
+from papermirror.records import Paper
+from papermirror.search import SearchUnavailable
+from papermirror.search.analysis import NAME_ANALYZER, NAMES, TEXT, TEXT_ANALYZER, author_keys
+
+# Fields searched by a bare word or phrase, and their weights in BM25's sum.
+TEXT_FIELDS = {"title": 3.0, "authors": 1.5, "abstract": 1.0, "extra": 0.5}
+PHRASE_FIELDS = ("title", "abstract")
+
+
+def schema() -> tantivy.Schema:
+    """The index's fields."""
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        analyzer = NAME_ANALYZER if name == "authors" else TEXT_ANALYZER
+        # Positions (for phrases) only where phrases are looked for: they cost most of the bytes.
+        option = "position" if name in PHRASE_FIELDS else "freq"
+        sb.add_text_field(name, tokenizer_name=analyzer, index_option=option)
+    sb.add_text_field("akey", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
+    # Announcement-free date of v1 as YYYYMMDD: filters and "newest first".
+    sb.add_integer_field("date", indexed=False, fast=True)
+    return sb.build()
+
+
+SCHEMA = schema()
+
+
+def document(p: Paper) -> tantivy.Document:
+    """The index document of one paper."""
+    cats = {c.lower() for c in p.categories} | {c.lower().partition(".")[0] for c in p.categories}
+    names = [a.name for a in p.authors]
+    extra = " ".join(filter(None, (p.comment, p.journal_ref, p.doi)))
+    return tantivy.Document(
+        id=p.id,
+        title=p.title,
+        authors=names,
+        abstract=p.abstract,
+        extra=extra,
+        akey=[k for n in names for k in author_keys(n)],
+        cat=sorted(cats),
+        date=paper_day(p),
+    )
+
+
+def paper_day(p: Paper) -> int:
+    """The day a paper counts as published, YYYYMMDD: v1's date, else the month its id names.
+
+    A daily feed's records carry no dates; a new-style id (``2411.17705``) still
+    says its month, and an old-style one (``hep-th/9901001``) too.
+    """
+    known = day_number(p.published) or day_number(p.updated)
+    if known:
+        return known
+    digits = p.id.rpartition("/")[2][:4]
+    if len(digits) == 4 and digits.isdigit() and 1 <= int(digits[2:]) <= 12:
+        year = int(digits[:2])
+        return (2000 + year if year < 91 else 1900 + year) * 10000 + int(digits[2:]) * 100 + 1
+    return 0
+
+
+def day_number(iso: str | None) -> int:
+    """'2024-11-27T18:00:00Z' → 20241127 (0 when unknown)."""
+    if not iso or len(iso) < 10 or not iso[:4].isdigit():
+        return 0
+    return int(iso[:4] + iso[5:7] + iso[8:10])
+
+
+def open_index(path: str | os.PathLike, create: bool = False) -> tantivy.Index:
+    """Open (or, for the indexer, create) the index at ``path`` with our analyzers."""
+    path = Path(path)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+    else:
+        if not (path / "meta.json").is_file():
+            raise SearchUnavailable("the search index is being built; try again in a minute")
+        index = tantivy.Index.open(str(path))
+    index.register_tokenizer(TEXT_ANALYZER, TEXT)
+    index.register_tokenizer(NAME_ANALYZER, NAMES)
+    return index

@@ -1,0 +1,145 @@
+"""The search query parser and the highlighter: pure functions, no index, no Redis."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papermirror.search.analysis import author_keys, query_author_keys
+from papermirror.search.highlight import highlight, query_terms, snippet
+from papermirror.search.query import MAX_QUERY_LENGTH, Clause, QueryError, parse
+
+PARSES = [
+    ("diffusion transformer", [["diffusion"], ["transformer"]], []),
+    ('"exact phrase" -bad', [['"exact phrase"']], ["bad"]),
+    ("a OR b c", [["a", "b"], ["c"]], []),
+    ("a | b", [["a", "b"]], []),
+    ("a AND b", [["a"], ["b"]], []),
+    ('au:"Hinton, G" ti:attention', [['author:"Hinton, G"'], ["title:attention"]], []),
+    ("cat:cs.ai -cat:CS.CV x", [["category:cs.AI"], ["x"]], ["category:cs.CV"]),
+    ("id:2104.12255v1", [["id:2104.12255"]], []),
+    ("abs:graph", [["abstract:graph"]], []),
+    ("all:graph", [["graph"]], []),
+    ("au:del_maestro", [["author:del maestro"]], []),
+    ("foo:bar", [["foo:bar"]], []),
+    ("(x)", [["x"]], []),
+    ('a -"b c"', [["a"]], ['"b c"']),
+    ("Schrödinger équation", [["Schrödinger"], ["équation"]], []),
+]
+
+
+def _show(c: Clause) -> str:
+    text = f'"{c.text}"' if c.phrase else c.text
+    return f"{c.field}:{text}" if c.field else text
+
+
+@pytest.mark.parametrize(("text", "groups", "excluded"), PARSES, ids=[p[0] for p in PARSES])
+def test_parse(text, groups, excluded):
+    q = parse(text)
+    assert [[_show(c) for c in g] for g in q.groups] == groups
+    assert [_show(c) for c in q.excluded] == excluded
+
+
+ERRORS = [
+    ("", "Type some words"),
+    ("   ", "Type some words"),
+    ("OR a", "OR needs a word"),
+    ("a OR", "OR needs a word"),
+    ("a OR OR b", "OR needs a word"),
+    ('"unclosed', "quotation mark is not closed"),
+    ("-only -these", "not only what to leave out"),
+    ("ti:", "needs a word"),
+    ('""', "empty phrase"),
+    ("cat:nonsense", "needs an arXiv category"),
+    ("id:abc", "needs an arXiv identifier"),
+    ("x" * (MAX_QUERY_LENGTH + 1), "too long"),
+    (" ".join(f"w{i}" for i in range(40)), "too many terms"),
+    (" ".join(f'"a{i} b"' for i in range(6)), "too many phrases"),
+    ("a\x00b", "cannot be searched"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), ERRORS, ids=[e[0][:30] for e in ERRORS])
+def test_parse_errors_are_plain_words(text, message):
+    with pytest.raises(QueryError, match=message):
+        parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Geoffrey Hinton", "Geoffrey Hinton"), ("Hinton", None), ("neural -x", None)],
+)
+def test_author_only(text, name):
+    assert parse(text).author_only() == name
+
+
+@pytest.mark.parametrize(
+    ("stored", "queried"),
+    [
+        ("Geoffrey E. Hinton", "Hinton, G"),
+        ("Geoffrey E. Hinton", "G Hinton"),
+        ("Geoffrey E. Hinton", "Geoffrey Hinton"),
+        ("Geoffrey E. Hinton", "Hinton Geoffrey"),
+        ("Erwin Schrödinger", "schrodinger, e"),
+        ("Jarosław Żygierewicz", "Zygierewicz Jaroslaw"),
+        ("Martin Luther King Jr.", "King, M"),
+    ],
+)
+def test_author_keys_match_in_either_order_and_without_accents(stored, queried):
+    assert set(author_keys(stored)) & set(query_author_keys(queried))
+
+
+def test_author_keys_keep_initials_with_their_surname():
+    assert not set(author_keys("John Hinton")) & set(query_author_keys("Hinton, G"))
+
+
+def test_highlight_marks_stems_escapes_and_skips_math():
+    terms = query_terms(parse('learning alpha "neural nets"'))
+    html = highlight("Learned <b>x</b> & $\\alpha$ alpha", terms)
+    assert html == "<mark>Learned</mark> &lt;b&gt;x&lt;/b&gt; &amp; $\\alpha$ <mark>alpha</mark>"
+
+
+def test_snippet_is_around_the_match_and_never_cuts_math():
+    text = "Intro " + "filler " * 60 + "$a + b learning$ we learning here " + "tail " * 60
+    html = snippet(text, query_terms(parse("learning")))
+    assert html.startswith("… ") and html.endswith(" …")
+    assert "$a + b learning$" in html  # math kept whole and unmarked
+    assert "<mark>learning</mark> here" in html
+    assert html.count("$") % 2 == 0
+
+
+def _no_foreign_markup(html: str) -> bool:
+    return not re.search(r"<(?!/?mark>)", html)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_parser_is_total(text):
+    try:
+        q = parse(text)
+    except QueryError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        return
+    assert q.groups
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=50))
+def test_highlight_never_lets_markup_through(text, query):
+    try:
+        terms = query_terms(parse(query))
+    except QueryError:
+        terms = frozenset()
+    assert _no_foreign_markup(highlight(text, terms))
+    assert _no_foreign_markup(snippet(text, terms))
+
+
+def test_pages_get_tex_as_unicode_and_formulas_for_the_renderer():
+    terms = query_terms(parse("schrodinger learning"))
+    html = highlight('Schr\\"odinger learning with $<b>x_1$ & more', terms, tex=True)
+    assert "<mark>Schrödinger</mark> <mark>learning</mark>" in html
+    assert '<span class="math inline">$&lt;b&gt;x_1$</span>' in html
+    assert _no_foreign_markup(html.replace('<span class="math inline">', "").replace("</span>", ""))
