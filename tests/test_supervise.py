@@ -134,6 +134,15 @@ def fresh_ids(replay, count: int, skip: int = 0) -> list[str]:
     return sorted(replay.api.entries)[skip : skip + count]
 
 
+def wait_replaced(mirror, name: str, old: list[int], count: int, since: float) -> None:
+    """Wait until the killed process's old children are gone and ``count`` new ``name``
+    processes run, within RECOVERY_LIMIT of ``since``."""
+    deadline = since + RECOVERY_LIMIT
+    while any(running(pid) for pid in old) or len(mirror.processes(name)) < count:
+        assert time.monotonic() < deadline, f"no new {name}:\n{mirror.log}"
+        time.sleep(0.2)
+
+
 def test_kill_9_of_the_embedded_redis_mid_fetch(tmp_path, replay):
     cached, *batch, late = fresh_ids(replay, 10)
     mirror = Mirror.start(tmp_path / "data", replay.api_url, **FAST)
@@ -188,10 +197,7 @@ def test_kill_9_of_a_worker_and_of_the_workers_parent(tmp_path, replay):
         os.kill(parent, signal.SIGKILL)
         killed = time.monotonic()
         # Its workers die with it (no orphan keeps a job); the supervisor starts anew.
-        deadline = killed + RECOVERY_LIMIT
-        while any(running(p) for p in old_workers) or len(mirror.processes("worker.run")) < 3:
-            assert time.monotonic() < deadline, f"no new workers:\n{mirror.log}"
-            time.sleep(0.2)
+        wait_replaced(mirror, "worker.run", old_workers, 3, killed)
         took = wait_whole(mirror, cached, killed)
         print(f"whole again {took:.1f} s after kill -9 of the workers' parent")
         assert parent not in mirror.processes("worker.run")
@@ -211,10 +217,7 @@ def test_kill_9_of_gunicorns_master(tmp_path, replay):
         killed = time.monotonic()
         # The orphaned web workers may answer for a moment; the supervisor stops them
         # and starts a new gunicorn, which serves.
-        deadline = killed + RECOVERY_LIMIT
-        while any(running(pid) for pid in old_workers) or len(mirror.processes("gunicorn")) < 2:
-            assert time.monotonic() < deadline, f"no new gunicorn:\n{mirror.log}"
-            time.sleep(0.2)
+        wait_replaced(mirror, "gunicorn", old_workers, 2, killed)
         took = wait_whole(mirror, cached, killed)
         print(f"\nwhole again {took:.1f} s after kill -9 of gunicorn's master")
         assert master not in mirror.processes("gunicorn")
