@@ -119,8 +119,11 @@ def test_a_skipped_drain_reschedules_itself(stack, reset):
     client.set(keys.FETCH_LOCK, "a-dead-worker", px=2000)
     PendingQueue(client, stack.settings).add(["2005.14124"])
     assert fetching.enqueue_drain(Queue(keys.FETCH_QUEUE, connection=client))
-    wait_until(lambda: store.get_blob("2005.14124") is not None, timeout=30)
-    assert store.pending_count() == 0
+    # The drain stores the record, then takes the id off the pending set: wait for both.
+    wait_until(
+        lambda: store.get_blob("2005.14124") is not None and store.pending_count() == 0,
+        timeout=30,
+    )
 
 
 def test_a_failed_drain_keeps_retrying_in_the_background(stack, reset):
