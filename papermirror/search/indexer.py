@@ -7,8 +7,9 @@ arrived. Its stream position is kept beside the index, written after each
 commit, so a restart resumes where it stopped; an index that is missing, or
 that fell behind what the stream still holds, is rebuilt from Redis.
 
-Run it with ``python -m papermirror.search.indexer`` (``papermirror up`` and
-the compose stack's ``indexer`` service do).
+Run it with ``python -m papermirror.search.indexer`` (the compose stack's
+``indexer`` service does), or in a thread with :func:`follow` (``papermirror up``
+runs it so in worker.run's services process).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import redis
 
-from papermirror import codec, keys
+from papermirror import codec, keys, malloc
 from papermirror.search.tantivy_engine import TantivyEngine
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ class Indexer:
         write_position(self.path, position)
         self.indexed += len(ids)
         self.engine.refresh()
+        malloc.trim()  # the writer's threads freed their arenas: give them back
         return True
 
 
@@ -245,17 +247,11 @@ def _add_all(client: redis.Redis, writer, names: list[bytes]) -> int:
     return n
 
 
-def main() -> int:
-    """``python -m papermirror.search.indexer``: follow the stream until SIGTERM or Ctrl-C."""
+def follow(settings, stop: threading.Event) -> None:
+    """Index the stream of ``settings``' Redis into its index directory until ``stop`` is set."""
     from papermirror.search.service import index_dir
-    from papermirror.settings import Settings
 
-    settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
     client = redis.Redis.from_url(settings.redis_address, socket_timeout=30)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     indexer = Indexer(
         client,
         index_dir(settings),
@@ -263,6 +259,19 @@ def main() -> int:
         heap=settings.search_writer_heap,
     )
     indexer.run(stop)
+
+
+def main() -> int:
+    """``python -m papermirror.search.indexer``: follow the stream until SIGTERM or Ctrl-C."""
+    from papermirror.settings import Settings
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
+    malloc.cap_arenas(1)  # see papermirror.malloc
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    follow(settings, stop)
     return 0
 
 
