@@ -176,5 +176,6 @@ FAQ_CALLS = f"{PREFIX}faqc"
 
 
 # --- search ---
-# Stream of written paper ids, field "ids" = space-separated ids (papermirror.search.announce).
+# Stream of written paper ids, field "ids" = space-separated ids, or "idz" = the same
+# zstd-compressed (papermirror.search.announce).
 SEARCH_STREAM = f"{PREFIX}search:ids"

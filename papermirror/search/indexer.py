@@ -25,6 +25,7 @@ from pathlib import Path
 import redis
 
 from papermirror import codec, keys, malloc
+from papermirror.search.announce import entry_ids
 from papermirror.search.tantivy_engine import TantivyEngine
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,6 @@ def write_position(path: Path, position: str) -> None:
     tmp = path / (POSITION_FILE + ".tmp")
     tmp.write_text(position + "\n")
     tmp.replace(path / POSITION_FILE)
-
-
-def _decode_ids(fields: dict) -> list[str]:
-    raw = fields.get(b"ids") or b""
-    return raw.decode().split()
 
 
 def _stream_id(entry_id) -> str:
@@ -140,7 +136,7 @@ class Indexer:
                 for entry_id, fields in entries:
                     if not pending:
                         first_at = time.time()
-                    pending.update(dict.fromkeys(_decode_ids(fields)))
+                    pending.update(dict.fromkeys(entry_ids(fields)))
                     pending_position = _stream_id(entry_id)
             delay = self.commit_delay * (BULK_FACTOR if len(pending) >= BULK_IDS else 1)
             due = time.time() - first_at >= delay or len(pending) >= BATCH_IDS
