@@ -110,7 +110,7 @@ def indexer_service() -> Service:
 
         follow(Settings.from_env(redis_url=redis_url()), stop)
 
-    return Service("indexer", body)
+    return Service("indexer", body, stoppable=True)
 
 
 def run_services(args: argparse.Namespace) -> int:

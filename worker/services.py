@@ -33,10 +33,12 @@ STOP_WAIT = 20.0  # seconds a service may take to finish after SIGTERM (an index
 
 @dataclass
 class Service:
-    """One service: ``body(stop)`` runs until ``stop`` is set (or forever, in a daemon thread)."""
+    """One service: ``body(stop)`` runs until ``stop`` is set when ``stoppable`` (the
+    process waits for it at exit), else forever, in a daemon thread that ends with it."""
 
     name: str
     body: Callable[[threading.Event], object]
+    stoppable: bool = False
     thread: threading.Thread | None = None
     started: float = 0.0
     failures: int = 0
@@ -84,5 +86,6 @@ def run(services: list[Service], tick: float = 0.5) -> int:
                 service.start(stop, now)
     deadline = time.monotonic() + STOP_WAIT
     for service in services:
-        service.thread.join(max(0.0, deadline - time.monotonic()))
+        if service.stoppable:
+            service.thread.join(max(0.0, deadline - time.monotonic()))
     return 0
