@@ -5,7 +5,7 @@ imports the workers' code once and forks N RQ workers that share it (see
 worker.pool), and one more child that runs, in threads, RQ's cron scheduler
 (daily feeds, pending sweeper), RQ's scheduler of delayed jobs and retries and
 the search indexer (see worker.services). Each only waits on Redis most of the
-time: a thread serves it as well as a process of its own, for ~30 MB less.
+time: a thread serves it as well as a process of its own, for less memory.
 Exactly one process of a mirror may run the cron scheduler, and one per index
 the indexer: compose, which scales workers by container, keeps separate ``rq
 cron`` and ``indexer`` services and runs ``python -m worker.run QUEUE`` (one
