@@ -3,10 +3,11 @@
 RQ's cron scheduler (daily feeds, pending sweeper), RQ's scheduler of delayed
 jobs and retries and, with ``--indexer``, the search index's one writer (see
 :mod:`papermirror.search.indexer`) each only wait on Redis most of the time: one
-process serves them all, for ~30 MB less per service than a process of its own
-(bench/memory.py). They run in a child of the fork pool, not in its parent,
-because the parent forks again whenever a worker dies, and a fork copies a
-running thread's locks but not the thread (see worker.pool).
+process serves them all (bench/memory.py: the indexer's own process took 37 MB
+PSS; this child, with the indexer and both schedulers, takes 27 MB). They run
+in a child of the fork pool, not in its parent, because the parent forks again
+whenever a worker dies, and a fork copies a running thread's locks but not the
+thread (see worker.pool).
 
 This process supervises its threads: a thread that ends (an error it could not
 handle, e.g. Redis gone while the indexer opened its index) is started again
