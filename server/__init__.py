@@ -1,6 +1,6 @@
 """The Paper Mirror web server: a Flask app factory.
 
-Run it with ``gunicorn 'server:create_app()'`` or through ``papermirror up``.
+Served by ``python -m server.serve`` (granian), which ``papermirror up`` and the container run.
 """
 
 from __future__ import annotations
