@@ -44,7 +44,4 @@ EXPOSE 8000
 
 # No HEALTHCHECK here: the workers and the scheduler run this image too and serve
 # no HTTP. docker-compose.yml gives the web service its check on /healthz.
-CMD ["gunicorn", "--config", "python:server.gunicorn_conf", "--bind", "0.0.0.0:8000", \
-     "--worker-class", "gthread", "--threads", "64", "--access-logfile", "-", \
-     "--graceful-timeout", "5", "--log-level", "INFO", "--forwarded-allow-ips", "127.0.0.1,::1", \
-     "server:create_app()"]
+CMD ["python", "-m", "server.serve", "--bind", "0.0.0.0:8000", "--access-log", "-"]

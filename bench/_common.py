@@ -46,6 +46,32 @@ def wrk(
     }
 
 
+def hey(url: str, connections: int, seconds: int, rate: float) -> dict:
+    """Run hey against ``url`` at a fixed offered ``rate`` (requests/s in all); p50/p99 in ms.
+
+    Unlike wrk's closed loop, where the faster server also queues more requests,
+    a fixed rate compares two servers' latency under the same load.
+    """
+    per_connection = max(1.0, rate / connections)
+    out = subprocess.run(
+        ["hey", "-z", f"{seconds}s", "-c", str(connections), "-q", f"{per_connection:.2f}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pct = {
+        f"p{p}_ms": round(float(v) * 1000, 3)
+        for p, v in re.findall(r"^\s+(50|99)%+ in ([\d.]+) secs", out, re.M)
+    }
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    codes = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
+    return {
+        "requests_per_second": rps,
+        **pct,
+        "non_2xx": sum(int(n) for c, n in codes.items() if not c.startswith("2")),
+    }
+
+
 def spread(values) -> dict:
     """min, median and max of repeated measurements."""
     v = sorted(values)

@@ -88,15 +88,23 @@ def nginx(tmp: Path, files: dict[str, bytes], workers: int = 2) -> Server:
 
 
 def wsgi(kind: str, app: str, workers: int, threads: int, env=None, cwd=None, ready="/") -> Server:
-    """``app`` (``module:factory()`` or ``module:callable``) under gunicorn gthread or granian."""
+    """``app`` (``module:factory()`` or ``module:callable``) under gunicorn gthread or granian.
+
+    The mirror's app (``server:…``) runs as it is deployed: under granian through
+    ``python -m server.serve`` (preload, gc.freeze, proxy headers), and under
+    gunicorn with the hooks it had (bench/_gunicorn_conf.py). Any other app runs
+    under the bare servers, with the same processes and threads; so does the
+    mirror under ``granian-bare`` (granian's CLI: no preload, no gc.freeze).
+    """
     port = free_port()
+    mirror = app.startswith("server:")
     if kind == "gunicorn":
+        conf = ["--config", "python:_gunicorn_conf"] if mirror else []
         argv = [
             sys.executable,
             "-m",
             "gunicorn",
-            "--config",
-            "python:server.gunicorn_conf",
+            *conf,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -107,7 +115,15 @@ def wsgi(kind: str, app: str, workers: int, threads: int, env=None, cwd=None, re
             str(threads),
             app,
         ]
-    elif kind == "granian":
+    elif kind == "granian" and mirror:
+        argv = [sys.executable, "-m", "server.serve", "--bind", f"127.0.0.1:{port}"]
+        env = {
+            **(env or {}),
+            "PAPERMIRROR_WEB_WORKERS": str(workers),
+            "PAPERMIRROR_WEB_THREADS": str(threads),
+            "PAPERMIRROR_LOG_LEVEL": "WARNING",
+        }
+    elif kind in ("granian", "granian-bare"):
         factory = app.endswith("()")
         argv = [
             sys.executable,

@@ -1,7 +1,7 @@
 """The ``papermirror`` command: ``papermirror up`` runs the whole mirror.
 
 It starts Redis (embedded, unless PAPERMIRROR_REDIS_URL names one), the RQ
-workers (whose parent also runs RQ's schedulers in threads) and the gunicorn
+workers (whose parent also runs RQ's schedulers in threads) and the granian
 web server as child processes, keeps them alive (see :mod:`papermirror.supervise`),
 and stops them all cleanly on Ctrl-C or SIGTERM. It launches the server and the
 workers by module name, so it imports neither. ``fetch``, ``backfill``,
@@ -37,24 +37,17 @@ def children(settings: Settings) -> list[Child]:
     own belongs in one of these (see worker.services: cron, indexer).
     """
     py = sys.executable
+    # granian (see server.serve), sized and configured by the same settings as compose's.
     web = Child(
         "web",
         [
             py,
             "-m",
-            "gunicorn",
-            "--config",
-            "python:server.gunicorn_conf",
+            "server.serve",
             "--bind",
             f"{settings.host}:{settings.port}",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(settings.web_threads),
-            *(["--access-logfile", settings.access_log] if settings.access_log else []),
-            "--graceful-timeout",
-            "5",
-            "server:create_app()",
+            "--access-log",
+            settings.access_log,
         ],
     )
     # One process forks the RQ workers, which share its imports, and one child that

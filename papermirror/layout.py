@@ -1,6 +1,6 @@
 """How many processes of each kind a mirror runs, from the settings and the machine's cores.
 
-`papermirror up`, the gunicorn config (so compose follows it too) and /healthz
+`papermirror up`, the web server (server/serve.py, so compose follows it too) and /healthz
 read these, so they agree on what a whole mirror is.
 """
 
@@ -14,7 +14,7 @@ MAX_AUTO_WEB = 4
 
 
 def web_processes(settings: Settings) -> int:
-    """gunicorn worker processes: the setting, else one per two cores (1 to 4).
+    """Web server worker processes: the setting, else one per two cores (1 to 4).
 
     Each is threaded, so waits (first visits) cost no process; a cached page
     takes well under a millisecond of CPU, so one process serves a small

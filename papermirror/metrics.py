@@ -3,9 +3,9 @@
 Two kinds, by where they are counted:
 
 * **In-process** metrics (``prometheus_client`` objects) for the web tier:
-  requests, latency, page-cache hits. gunicorn's workers share them through
-  prometheus-client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set up
-  by ``server/gunicorn_conf.py`` and ``papermirror up``).
+  requests, latency, page-cache hits. The web server's workers share them
+  through prometheus-client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``,
+  set up by ``server/serve.py`` and ``papermirror up``).
 * **Shared** metrics (:class:`Shared`), kept as counters in a Redis hash, for
   what RQ's work horses do: each job runs in a fresh fork that lives seconds,
   and prometheus-client's multiprocess mode would leave one file per job

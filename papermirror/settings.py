@@ -40,12 +40,12 @@ class Settings:
     host: str = field(default="127.0.0.1", metadata={"doc": "address the web server binds"})
     port: int = field(default=8000, metadata={"doc": "port the web server binds"})
     web_workers: int = field(
-        default=0, metadata={"doc": "gunicorn worker processes; 0: one per two cores, 1 to 4"}
+        default=0, metadata={"doc": "web server worker processes; 0: one per two cores, 1 to 4"}
     )
     web_threads: int = field(
         default=64,
         metadata={
-            "doc": "threads per gunicorn worker; a first visit holds one while it "
+            "doc": "threads per web server worker; a first visit holds one while it "
             "waits for arXiv, so this bounds how many first visits batch together"
         },
     )
@@ -103,7 +103,7 @@ class Settings:
     access_log: str = field(
         default="",
         metadata={
-            "doc": "where gunicorn writes its access log under `papermirror up`: "
+            "doc": "where the web server writes its access log under `papermirror up`: "
             "'-' for the console, a file path, or empty for none (faster)"
         },
     )
@@ -302,6 +302,21 @@ class Settings:
     search_writer_heap: int = field(
         default=64_000_000,
         metadata={"doc": "bytes of memory the indexer's tantivy writer may use per batch"},
+    )
+    # --- web server ---
+    forwarded_allow_ips: str = field(
+        default="127.0.0.1,::1",
+        metadata={
+            "doc": "addresses or networks (comma-separated; `*`: any) whose X-Forwarded-For and "
+            "X-Forwarded-Proto the web server believes: a reverse proxy's, so links say https"
+        },
+    )
+    web_stop_timeout: int = field(
+        default=5,
+        metadata={
+            "doc": "seconds the web server lets requests in flight finish when it stops, "
+            "before it kills its workers"
+        },
     )
 
     @classmethod

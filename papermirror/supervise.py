@@ -83,7 +83,7 @@ def die_with_parent() -> None:
 
 
 def _kill_leftovers(pgid: int) -> None:
-    """Stop what a dead child left in its session: gunicorn's workers hold the port, RQ's
+    """Stop what a dead child left in its session: the web server's workers hold the port, RQ's
     work horse a job. Each child leads its own process group, named by its pid."""
     try:
         os.killpg(pgid, signal.SIGTERM)

@@ -1,19 +1,25 @@
 """The Paper Mirror web server: a Flask app factory.
 
-Run it with ``gunicorn 'server:create_app()'`` or through ``papermirror up``.
+Served by ``python -m server.serve`` (granian), which ``papermirror up`` and the container run.
 """
 
 from __future__ import annotations
 
 import logging
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from papermirror.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; settings come from ``PAPERMIRROR_*`` unless given."""
+    # Imported here, not above: the web server's main process imports this package
+    # but serves nothing itself, and Flask costs it ~9 MB (server/serve.py).
+    from flask import Flask
+
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["SETTINGS"] = settings

@@ -44,7 +44,7 @@ class FetchWatch:
             return self._cond.wait_for(lambda: self._gen != since, min(timeout, FALLBACK))
 
     def _ensure_listening(self) -> None:
-        # After gunicorn forks a worker, the parent's thread is gone: start one here.
+        # After the web server forks a worker, the parent's thread is gone: start one here.
         if self._pid == os.getpid():
             return
         with self._cond:

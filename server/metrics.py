@@ -5,12 +5,14 @@
 * ``off`` (the default): nowhere, and requests are not even timed;
 * ``on``: ``/metrics`` on the web port, for loopback clients only (a scraper
   on the same host, or through an SSH tunnel); anyone else gets a 404;
-* ``HOST:PORT``: a separate listener, started by gunicorn's master
-  (``server/gunicorn_conf.py``), so the web port never serves it.
+* ``HOST:PORT``: a separate listener, started by the web server's main
+  process (``server/serve.py``), so the web port never serves it.
 
-In multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set, as gunicorn's
+In multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set, as granian's
 workers are) the in-process metrics of every worker are summed from that
-directory. :class:`RedisCollector` adds, at each scrape, the shared counters of
+directory; the live gauges of workers that are gone are dropped when a
+worker starts and at each scrape (:func:`forget_dead_processes`).
+:class:`RedisCollector` adds, at each scrape, the shared counters of
 :mod:`papermirror.metrics` and the gauges Redis holds: pending ids, RQ queue
 lengths and failed jobs, workers, and the age of each followed listing.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import time
 from datetime import datetime
 
@@ -147,11 +150,49 @@ def _family(shared: metrics.Shared, values: dict):
     return family
 
 
+_PID_FILE = re.compile(r"_(\d+)\.db$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def forget_dead_processes(directory: str | None = None) -> list[int]:
+    """``mark_process_dead`` for every process with a file in the multiprocess directory
+    that no longer runs (a worker killed or respawned); returns their pids.
+
+    gunicorn did this on each worker's exit; granian has no such hook, so a new
+    worker and each scrape do it. Counters and histograms of dead workers stay:
+    what they counted still happened.
+    """
+    directory = directory or os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return []
+    from prometheus_client import multiprocess
+
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    pids = {int(m.group(1)) for n in names if (m := _PID_FILE.search(n))}
+    dead = sorted(pid for pid in pids if not _alive(pid))
+    for pid in dead:
+        multiprocess.mark_process_dead(pid, directory)
+    return dead
+
+
 def exposition(client: redis.Redis, settings: Settings) -> bytes:
     """The whole /metrics text: every web process's metrics, then Redis's."""
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
+        forget_dead_processes()
         local = CollectorRegistry()
         multiprocess.MultiProcessCollector(local)
     else:
@@ -207,7 +248,7 @@ def init_app(app: Flask) -> None:
 
 
 def serve(address: tuple[str, int], settings: Settings) -> None:
-    """Start the separate ``HOST:PORT`` listener in a daemon thread (gunicorn's master)."""
+    """Start the separate ``HOST:PORT`` listener in a daemon thread (the server's main process)."""
     from prometheus_client import start_http_server
 
     client = redis.Redis.from_url(
@@ -229,5 +270,6 @@ class _Everything:
         if os.environ.get(MULTIPROC_ENV):
             from prometheus_client import multiprocess
 
+            forget_dead_processes()
             yield from multiprocess.MultiProcessCollector(None).collect()
         yield from self.redis_collector.collect()

@@ -32,8 +32,6 @@ COMPOSE_VARIABLES = {
     "PAPERMIRROR_PUBLISH_ADDRESS": "host address the web server is published on; "
     "127.0.0.1 when a reverse proxy on the same host serves it",
     "PAPERMIRROR_PUBLISH_PORT": "host port the web server is published on",
-    "PAPERMIRROR_FORWARDED_ALLOW_IPS": "addresses whose X-Forwarded-Proto the web server "
-    "believes; * behind a reverse proxy, with PAPERMIRROR_PUBLISH_ADDRESS=127.0.0.1",
     # --- operations (the `ops` profile) ---
     "PAPERMIRROR_OPS_PUBLISH_ADDRESS": "ops profile: host address rq-dashboard (9181) and "
     "Prometheus (9090) are published on",
@@ -52,6 +50,8 @@ COMPOSE_NOTES = {
     "PAPERMIRROR_PORT": "compose: not used; see PAPERMIRROR_PUBLISH_PORT",
     "PAPERMIRROR_WORKERS": "compose: worker containers; `docker compose up -d --scale worker=N` "
     "overrides it",
+    "PAPERMIRROR_FORWARDED_ALLOW_IPS": "compose: `*` behind a reverse proxy on this host, with "
+    "PAPERMIRROR_PUBLISH_ADDRESS=127.0.0.1 (the proxy reaches the container from Docker's bridge)",
     "PAPERMIRROR_ACCESS_LOG": "compose: not used; the web service logs requests to its container "
     "log (`docker compose logs web`)",
 }

@@ -1,7 +1,7 @@
 """A running back end for tests: embedded Redis, RQ worker processes, the replay arXiv server.
 
 Also `papermirror up` as a subprocess (:class:`Mirror`) and helpers to find the
-processes under it, for the fault tests (kill -9 of Redis, a worker, gunicorn).
+processes under it, for the fault tests (kill -9 of Redis, a worker, the web server).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class Stack:
 
 @dataclass
 class Mirror:
-    """A `papermirror up` subprocess (embedded Redis, workers, gunicorn)."""
+    """A `papermirror up` subprocess (embedded Redis, workers, the web server)."""
 
     base: str
     process: subprocess.Popen

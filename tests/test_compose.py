@@ -153,7 +153,7 @@ def test_app_services_share_image_settings_and_wait_for_redis(spec, services, na
 
 def test_web_serves_the_app_factory_with_a_health_check(spec, services):
     web = services["web"]
-    assert web.argv[0] == "gunicorn" and web.argv[-1] == "server:create_app()"
+    assert web.argv[:3] == ["python", "-m", "server.serve"]
     assert web.argv[web.argv.index("--bind") + 1] == "0.0.0.0:8000"
     assert "http://127.0.0.1:8000/healthz'" in web.healthcheck[-1]
     assert web.healthcheck[0] == "python"  # the slim image has no curl
@@ -168,11 +168,11 @@ def test_web_serves_the_app_factory_with_a_health_check(spec, services):
         == "0.0.0.0:9090:8000"
     )
     assert published["web"].argv == web.argv
-    settings = Settings.from_env({})
-    # The process count comes from server.gunicorn_conf (PAPERMIRROR_WEB_WORKERS), as in `up`.
-    assert "--workers" not in web.argv
-    assert "PAPERMIRROR_WEB_WORKERS" in compose.variables() or settings.web_workers == 0
-    assert web.argv[web.argv.index("--threads") + 1] == str(settings.web_threads)
+    # Processes, threads, trusted proxies and the log level come from the settings
+    # (.env, through env_file), read by server.serve as in `up`: no flag repeats them.
+    assert web.argv[3:] == ["--bind", "0.0.0.0:8000", "--access-log", "-"]
+    trusted = compose.project({"PAPERMIRROR_FORWARDED_ALLOW_IPS": "*"})["web"]
+    assert trusted.env["PAPERMIRROR_FORWARDED_ALLOW_IPS"] == "*"
 
 
 def test_workers_scale_and_share_the_fetch_queue(spec, services):
@@ -218,10 +218,12 @@ def test_compose_runs_what_papermirror_up_runs(services):
 
     settings = Settings.from_env({}, redis_url="redis://redis:6379/0")
     up = {c.name.split("-")[0]: c.argv for c in children(settings)}
-    web = _options(up["web"][up["web"].index("gunicorn") + 1 :])
-    compose_web = _options(services["web"].argv[1:])
-    for flag in set(web) - {"--bind", "--access-logfile"}:
-        assert compose_web.get(flag) == web[flag], flag
+    at = up["web"].index("server.serve")
+    assert services["web"].argv[:3] == ["python", *up["web"][at - 1 : at + 1]]
+    web = _options(up["web"][at + 1 :])
+    compose_web = _options(services["web"].argv[3:])
+    # Only where to listen and where requests are logged differ (a container's own needs).
+    assert set(web) == set(compose_web) == {"--bind", "--access-log"}
     # The workers: the same options, but compose scales by container, not --processes,
     # and runs the cron scheduler and the indexer as services of their own instead of
     # --cron and --indexer.
@@ -254,7 +256,7 @@ def test_compose_defaults_are_the_settings_defaults():
             assert default == table[name], name
 
 
-def test_dockerfile_is_slim_non_root_cache_friendly_and_serves_gunicorn(services):
+def test_dockerfile_is_slim_non_root_cache_friendly_and_serves_the_web_server(services):
     rows = compose.dockerfile_instructions()
     words = [w for w, _ in rows]
     assert rows[0] == ("FROM", "python:3.11-slim")

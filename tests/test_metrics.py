@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -117,17 +119,30 @@ def test_papermirror_up_wipes_the_multiprocess_dir(tmp_path):
     assert _metrics_env(stack_settings("redis://x", "http://x", data_dir=str(tmp_path))) == {}
 
 
-def test_gunicorn_hooks_wipe_at_start_and_mark_dead_workers(tmp_path, monkeypatch):
-    from types import SimpleNamespace
+def test_web_server_wipes_at_start_and_forgets_dead_workers(tmp_path, monkeypatch):
+    import subprocess
+    import sys
 
-    from server import gunicorn_conf
+    from server import metrics
+    from server.serve import metrics_dir
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     (tmp_path / "counter_1.db").write_bytes(b"old")
-    (tmp_path / "gauge_livesum_77.db").write_bytes(b"old")
     (tmp_path / "keep.txt").write_text("not ours")
-    gunicorn_conf.on_starting(None)
+    metrics_dir(stack_settings("redis://x", "http://x", metrics="on"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
-    (tmp_path / "gauge_livesum_77.db").write_bytes(b"")
-    gunicorn_conf.child_exit(None, SimpleNamespace(pid=77))
-    assert not (tmp_path / "gauge_livesum_77.db").exists()
+    # A worker that is gone (a real process that ran and exited), and this live one.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead, alive = int(gone.stdout), os.getpid()
+    for pid in (dead, alive):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+        (tmp_path / f"counter_{pid}.db").write_bytes(b"")
+    assert metrics.forget_dead_processes() == [dead]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    # Its live gauge goes; what it counted stays, as prometheus-client's multiprocess mode wants.
+    assert left == sorted(
+        ["keep.txt", f"counter_{dead}.db", f"counter_{alive}.db", f"gauge_livesum_{alive}.db"]
+    )
+    assert metrics.forget_dead_processes() == [dead]  # idempotent: nothing more to drop
+    assert sorted(p.name for p in tmp_path.iterdir()) == left

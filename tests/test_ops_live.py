@@ -1,7 +1,7 @@
 """Operations against a live `papermirror up`: /metrics after a walk, /admin, hostile Hosts.
 
-One mirror for the module (gunicorn with 2 workers, so the multiprocess metrics
-are really summed across processes), the replay server as arXiv.
+One mirror for the module (a web server with 2 workers, so the multiprocess
+metrics are really summed across processes), the replay server as arXiv.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def mirror(tmp_path_factory, replay):
         arxiv_max_backoff=0.5,
         fetch_wait=1,
         workers=1,
+        web_workers=2,
     )
     yield m
     assert m.stop() == 0
@@ -168,7 +169,7 @@ def raw_get(base: str, host: str | None, path: str = "/", method: str = "GET") -
     ["a" * 64 + ".example", "a..b", "xn--a", "xn--", "[::1", "host:99999", "\u017f.example",
      "a" * 300, ".", "ex ample"],
 )  # fmt: skip
-def test_hostile_hosts_through_gunicorn_never_get_a_500(mirror, host):
+def test_hostile_hosts_through_the_web_server_never_get_a_500(mirror, host):
     for path in ("/", "/arxiv/cs.AI", "/nope", "/go?url=2101.00001"):
         status, data = raw_get(mirror.base, host, path)
         assert status < 500, (host, path, data[:300])
@@ -200,7 +201,7 @@ def test_metrics_on_a_separate_listener(tmp_path, replay):
     ["/", "/arxiv/c%C5%BF", "/api/listings/phys%C4%B1cs", "/arxiv?spec=a%C5%BFtro-ph",
      "/arxiv/%C0%AF", "/api/papers/%ED%A0%80", "/admin", "/api/openapi.json"],
 )  # fmt: skip
-def test_odd_methods_and_bad_bytes_through_gunicorn(mirror, method, path):
+def test_odd_methods_and_bad_bytes_through_the_web_server(mirror, method, path):
     status, data = raw_get(mirror.base, "localhost", path, method)
     assert status < 500, (method, path, data[:300])
     assert b"Traceback" not in data
@@ -210,6 +211,6 @@ def test_odd_methods_and_bad_bytes_through_gunicorn(mirror, method, path):
     "path",
     ["/arxiv/c%C5%BF", "/api/listings/phys%C4%B1cs", "/arxiv?spec=a%C5%BFtro-ph", "/arxiv/%FF"],
 )
-def test_issue_look_alikes_through_gunicorn(mirror, path):
+def test_issue_look_alikes_through_the_web_server(mirror, path):
     status, data = raw_get(mirror.base, "localhost", path)
     assert 400 <= status < 500 and b"nosniff" in data.lower()

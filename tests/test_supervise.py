@@ -1,7 +1,7 @@
 """`papermirror up` under faults, with real processes: it never goes down for good.
 
 kill -9 of the embedded Redis, of a worker, of the workers' parent and of
-gunicorn's master; an external Redis stopped for 3 s and for 20 s. While Redis
+the web server's main process (granian); an external Redis stopped for 3 s and for 20 s. While Redis
 is away no request gets a 500; within seconds of it coming back, pages, first
 visits, the schedulers and /healthz work again with no one touching anything;
 Ctrl-C still stops everything.
@@ -207,20 +207,22 @@ def test_kill_9_of_a_worker_and_of_the_workers_parent(tmp_path, replay):
         stop_cleanly(mirror)
 
 
-def test_kill_9_of_gunicorns_master(tmp_path, replay):
+def test_kill_9_of_the_web_servers_main_process(tmp_path, replay):
     cached, later = fresh_ids(replay, 2, skip=20)
-    mirror = Mirror.start(tmp_path / "data", replay.api_url, **FAST)
+    # Two web workers, so that more than one process must go for a new server to bind.
+    mirror = Mirror.start(tmp_path / "data", replay.api_url, web_workers=2, **FAST)
     try:
         assert open_page(mirror, f"/arxiv/{cached}").status_code == 200
-        master, *old_workers = mirror.processes("gunicorn")
-        os.kill(master, signal.SIGKILL)
+        main, *old_workers = mirror.processes("server.serve")
+        assert len(old_workers) == 2, mirror.processes("server.serve")
+        os.kill(main, signal.SIGKILL)
         killed = time.monotonic()
-        # The orphaned web workers may answer for a moment; the supervisor stops them
-        # and starts a new gunicorn, which serves.
-        wait_replaced(mirror, "gunicorn", old_workers, 2, killed)
+        # Its workers die with it (the kernel tells them, PR_SET_PDEATHSIG) and the
+        # supervisor starts a new server, whose main process and two workers serve.
+        wait_replaced(mirror, "server.serve", old_workers, 3, killed)
         took = wait_whole(mirror, cached, killed)
-        print(f"\nwhole again {took:.1f} s after kill -9 of gunicorn's master")
-        assert master not in mirror.processes("gunicorn")
+        print(f"\nwhole again {took:.1f} s after kill -9 of the web server's main process")
+        assert main not in mirror.processes("server.serve")
         assert open_page(mirror, f"/arxiv/{later}").status_code == 200
     finally:
         stop_cleanly(mirror)
