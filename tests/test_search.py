@@ -174,6 +174,41 @@ def test_initial_must_belong_to_the_same_author(corpus):
         )
 
 
+INITIALS = [
+    # (query, surname, initials the author must have in this order), checked on the records
+    ('au:"Bergner, E"', "Bergner", "E"),  # Julia E. Bergner: a middle initial finds her
+    ('au:"Bergner, J E"', "Bergner", "JE"),
+    ('au:"Bergner, J"', "Bergner", "J"),
+    ('au:"E. Bergner"', "Bergner", "E"),
+    ('au:"Rehg, M"', "Rehg", "M"),
+]
+
+
+def _initials_in_order(name: str, surname: str, initials: str) -> bool:
+    words = name.replace("-", " ").split()
+    if not words or words[-1] != surname:
+        return False
+    have = iter(w[0].upper() for w in words[:-1])
+    return all(i in have for i in initials)  # a subsequence: in this order
+
+
+@pytest.mark.parametrize(("query", "surname", "initials"), INITIALS, ids=[i[0] for i in INITIALS])
+def test_author_initials_match_any_forename_in_order(corpus, query, surname, initials):
+    client, records = corpus
+    want = {
+        p.id
+        for p in records.values()
+        if any(_initials_in_order(a.name, surname, initials) for a in p.authors)
+    }
+    assert want
+    assert {h["id"] for h in all_hits(client, q=query)} == want
+
+
+def test_initials_out_of_order_find_nothing(corpus):
+    client, _ = corpus
+    assert all_hits(client, q='au:"Bergner, E J"') == []
+
+
 @pytest.mark.parametrize("name", ["Guido Burkard", "Burkard Guido", "Adrian Del Maestro"])
 def test_a_name_alone_finds_that_authors_papers_first(corpus, name):
     client, records = corpus
