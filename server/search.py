@@ -154,7 +154,15 @@ def search_page():
     except SearchUnavailable as exc:
         html = render_template("search.html", found=None, error=str(exc), q=request.args["q"])
         return _html(html, 503)
-    return _html(render_template("search.html", found=found, error=None, q=found.q), 200)
+    html = render_template("search.html", found=found, error=None, q=found.q, **_entry_context())
+    return _html(html, 200)
+
+
+def _entry_context() -> dict:
+    """What the listing entry template needs besides the paper (as the listings give it)."""
+    from server.listings import FOLD_AUTHORS
+
+    return {"fold_authors": FOLD_AUTHORS, "faq_enabled": services().settings.faq_enabled}
 
 
 def _html(html: str, status: int) -> Response:
@@ -246,7 +254,9 @@ def related_page(paper_id: str):
         paper, results, error = related_results(paper_id)
     except SearchUnavailable as exc:
         return _html(render_template("related.html", paper=None, results=[], error=str(exc)), 503)
-    html = render_template("related.html", paper=paper, results=results, error=error)
+    html = render_template(
+        "related.html", paper=paper, results=results, error=error, **_entry_context()
+    )
     return _html(html, 404 if error else 200)
 
 
