@@ -30,6 +30,10 @@ from papermirror.search.tantivy_engine import TantivyEngine
 log = logging.getLogger(__name__)
 
 POSITION_FILE = "stream-position"
+# What the documents hold; an index written by an older indexer is rebuilt on start.
+# 2: author keys for every forename initial; feed-only papers dated by their announcement.
+VERSION_FILE = "index-version"
+INDEX_VERSION = "2"
 READ_COUNT = 500  # stream entries per XREAD (an import block's entry holds ~600 ids)
 BATCH_IDS = 50_000  # ids that force a commit before the delay is up
 # During a bulk load (an import), commit a third as often: each commit writes new
@@ -58,6 +62,14 @@ def write_position(path: Path, position: str) -> None:
     tmp = path / (POSITION_FILE + ".tmp")
     tmp.write_text(position + "\n")
     tmp.replace(path / POSITION_FILE)
+
+
+def read_version(path: Path) -> str | None:
+    """The document version an index was built with (None before versions were recorded)."""
+    try:
+        return (path / VERSION_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _decode_ids(fields: dict) -> list[str]:
@@ -100,9 +112,12 @@ class Indexer:
         """Where to resume: the stored position, or after a rebuild when it cannot be trusted."""
         self.path.mkdir(parents=True, exist_ok=True)
         position = read_position(self.path)
-        if position is not None and not self._trimmed_past(position):
+        current = read_version(self.path) == INDEX_VERSION
+        if position is not None and current and not self._trimmed_past(position):
             return position
-        if position is not None:
+        if position is not None and not current:
+            log.warning("the index was written by an older indexer; rebuilding it from Redis")
+        elif position is not None:
             log.warning("the index fell behind the search stream; rebuilding it from Redis")
         return reindex(self.redis, self.engine, heap=self.heap, threads=self.threads)
 
@@ -279,6 +294,7 @@ def reindex(
         writer.wait_merging_threads()
     finally:
         del writer
+    (engine.path / VERSION_FILE).write_text(INDEX_VERSION + "\n")
     write_position(engine.path, position)
     engine.refresh()
     log.info("reindexed %d papers", done)
