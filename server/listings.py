@@ -25,7 +25,7 @@ from papermirror.records import Paper, to_dict
 from server.fragments import fragments, slot, splice
 from server.lookup import _decode as decode  # the decode cache paper pages use
 from server.ondemand import on_demand
-from server.pagecache import conditional_response, not_modified, templates_digest
+from server.pagecache import conditional_response, not_modified
 from server.services import services
 
 bp = Blueprint("listings", __name__)
@@ -92,7 +92,7 @@ def load_day(spec: Spec, day: str | None) -> Day:
     blobs = svc.store.get_blobs([e.id for e in entries])
     # Feeds hold absolute links built from the request's host: it is part of the ETag.
     digest = hashlib.blake2b(
-        f"{PAGE_VERSION}|{templates_digest()}|{request.url_root}|{spec.canonical}|{day}".encode(),
+        f"{PAGE_VERSION}|{svc.render_digest}|{request.url_root}|{spec.canonical}|{day}".encode(),
         digest_size=16,
     )
     digest.update(f"|{previous}|{following}".encode())

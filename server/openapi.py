@@ -19,11 +19,10 @@ from functools import cache
 
 from flask import Blueprint, jsonify, render_template
 
-from server import search_openapi
+from server import faq_openapi, search_openapi
+from server.openapi_parts import NULLABLE_STRING, json_response
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
-
-_NULLABLE_STRING = {"type": ["string", "null"]}
 
 SCHEMAS: dict[str, dict] = {
     "Error": {
@@ -67,9 +66,9 @@ SCHEMAS: dict[str, dict] = {
             },
             "abstract": {"type": "string"},
             "categories": {"type": "array", "items": {"type": "string"}},
-            "primary_category": _NULLABLE_STRING,
-            "published": _NULLABLE_STRING,
-            "updated": _NULLABLE_STRING,
+            "primary_category": NULLABLE_STRING,
+            "published": NULLABLE_STRING,
+            "updated": NULLABLE_STRING,
             "versions": {
                 "type": "array",
                 "items": {
@@ -77,15 +76,15 @@ SCHEMAS: dict[str, dict] = {
                     "required": ["version"],
                     "properties": {
                         "version": {"type": "integer"},
-                        "date": _NULLABLE_STRING,
-                        "size": _NULLABLE_STRING,
+                        "date": NULLABLE_STRING,
+                        "size": NULLABLE_STRING,
                     },
                 },
             },
-            "comment": _NULLABLE_STRING,
-            "journal_ref": _NULLABLE_STRING,
-            "doi": _NULLABLE_STRING,
-            "license": _NULLABLE_STRING,
+            "comment": NULLABLE_STRING,
+            "journal_ref": NULLABLE_STRING,
+            "doi": NULLABLE_STRING,
+            "license": NULLABLE_STRING,
             "source": {"type": "string"},
         },
     },
@@ -119,17 +118,7 @@ SCHEMAS: dict[str, dict] = {
 }
 
 
-def _json(schema: str, description: str, headers: dict | None = None) -> dict:
-    out = {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-    if headers:
-        out["headers"] = headers
-    return out
-
-
-BAD_REQUEST = _json("Error", "the request holds bytes that are not valid UTF-8")
+BAD_REQUEST = json_response("Error", "the request holds bytes that are not valid UTF-8")
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}, "description": "seconds"}}
 
 OPERATIONS: dict[tuple[str, str], dict] = {
@@ -148,9 +137,9 @@ OPERATIONS: dict[tuple[str, str], dict] = {
             }
         ],
         "responses": {
-            "200": _json("Resolved", "the papers found, in order, and their page here"),
+            "200": json_response("Resolved", "the papers found, in order, and their page here"),
             "400": BAD_REQUEST,
-            "404": _json("Error", "no arXiv paper in the text"),
+            "404": json_response("Error", "no arXiv paper in the text"),
         },
     },
     ("/api/papers/{paper_id}", "get"): {
@@ -171,11 +160,11 @@ OPERATIONS: dict[tuple[str, str], dict] = {
             }
         ],
         "responses": {
-            "200": _json("Paper", "the stored record"),
-            "202": _json("Fetching", "being fetched from arXiv: ask again shortly"),
+            "200": json_response("Paper", "the stored record"),
+            "202": json_response("Fetching", "being fetched from arXiv: ask again shortly"),
             "400": BAD_REQUEST,
-            "404": _json("Error", "not an arXiv id, or arXiv has no such paper"),
-            "503": _json("Error", "arXiv could not be reached; retry later", RETRY_AFTER),
+            "404": json_response("Error", "not an arXiv id, or arXiv has no such paper"),
+            "503": json_response("Error", "arXiv could not be reached; retry later", RETRY_AFTER),
         },
     },
     ("/api/listings/{text}", "get"): {
@@ -200,9 +189,9 @@ OPERATIONS: dict[tuple[str, str], dict] = {
             },
         ],
         "responses": {
-            "200": _json("Listing", "the day's papers, by section"),
+            "200": json_response("Listing", "the day's papers, by section"),
             "400": BAD_REQUEST,
-            "404": _json("Error", "not a spec, not a date, or no listing for that day"),
+            "404": json_response("Error", "not a spec, not a date, or no listing for that day"),
         },
     },
     ("/api/openapi.json", "get"): {
@@ -223,9 +212,10 @@ OPERATIONS: dict[tuple[str, str], dict] = {
 }
 
 
-# The search routes describe themselves beside their code.
-SCHEMAS.update(search_openapi.SCHEMAS)
-OPERATIONS.update(search_openapi.OPERATIONS)
+# The search and FAQ routes describe themselves beside their code.
+for _part in (search_openapi, faq_openapi):
+    SCHEMAS.update(_part.SCHEMAS)
+    OPERATIONS.update(_part.OPERATIONS)
 
 
 @cache
@@ -262,7 +252,7 @@ def rule_to_path(rule: str) -> str:
 
 
 @bp.get("/openapi.json")
-def openapi_json():
+def openapijson_response():
     """The OpenAPI document."""
     return jsonify(document())
 
@@ -272,157 +262,3 @@ def docs():
     """The API reference, rendered on the server from the same document (no CDN)."""
     doc = document()
     return render_template("api_docs.html", doc=doc, schemas=doc["components"]["schemas"])
-
-
-# --- faq ---
-def _faq_parameters(with_regenerate: bool = False) -> list[dict]:
-    params = [
-        {
-            "name": "paper_id",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "an arXiv id; a version in it (`2104.12255v2`) picks that version",
-        },
-        {
-            "name": "lang",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "one of PAPERMIRROR_FAQ_LANGUAGE (default: its first)",
-        },
-        {
-            "name": "version",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "integer", "minimum": 1},
-            "description": "the paper version (default: the latest the mirror holds)",
-        },
-    ]
-    if with_regenerate:
-        params.append(
-            {
-                "name": "regenerate",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "enum": ["1", "true"]},
-                "description": "ask the model again, once a day per FAQ",
-            }
-        )
-    return params
-
-
-SCHEMAS.update(
-    {
-        "Faq": {
-            "type": "object",
-            "required": [
-                "id", "version", "language", "model", "source", "generated", "tldr", "answers"
-            ],
-            "properties": {
-                "id": {"type": "string"},
-                "version": {"type": "integer", "minimum": 1},
-                "language": {"type": "string"},
-                "model": {"type": "string"},
-                "source": {"enum": ["fulltext", "abstract"], "description": "what the model read"},
-                "generated": {"type": "string", "description": "ISO 8601 UTC"},
-                "tldr": {"type": "string"},
-                "answers": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["question", "answer"],
-                        "properties": {
-                            "question": {"type": "string"},
-                            "answer": {"type": "string", "description": "Markdown, untrusted"},
-                        },
-                    },
-                },
-            },
-        },
-        "FaqQueued": {
-            "type": "object",
-            "required": ["status", "stream"],
-            "properties": {
-                "status": {"enum": ["queued", "generating"]},
-                "stream": {"type": "string", "description": "the FAQ's event stream here"},
-            },
-        },
-        "FaqMissing": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {"type": "string"},
-                "older": {
-                    "type": "array",
-                    "items": {"type": "integer"},
-                    "description": "older versions that have a FAQ",
-                },
-            },
-        },
-    }
-)  # fmt: skip
-
-_FAQ_ERRORS = {
-    "400": _json("Error", "a language this mirror does not offer, or a bad version"),
-    "503": _json("Error", "no model is configured, or the generation failed: the plain reason"),
-}
-
-OPERATIONS.update(
-    {
-        ("/api/papers/{paper_id}/faq", "post"): {
-            "summary": "Make a paper version's FAQ with the configured model",
-            "description": "Queues the generation (idempotent: one at a time per FAQ, "
-            "however many clients ask) or returns the FAQ when it is made already. "
-            "Cross-site requests (Origin, Sec-Fetch-Site) are refused.",
-            "parameters": _faq_parameters(with_regenerate=True),
-            "responses": {
-                "200": _json("Faq", "the FAQ, made already"),
-                "202": _json("FaqQueued", "queued or being made: follow `stream`"),
-                "403": _json("Error", "a cross-site request"),
-                "404": _json("Error", "not an id, not in the mirror yet, or no such version"),
-                "429": _json("Error", "regenerated less than a day ago"),
-                **_FAQ_ERRORS,
-            },
-        },
-        ("/api/papers/{paper_id}/faq", "get"): {
-            "summary": "A paper version's FAQ: six answers and a TL;DR",
-            "description": "Never starts a generation.",
-            "parameters": _faq_parameters(),
-            "responses": {
-                "200": _json("Faq", "the FAQ"),
-                "202": _json("FaqQueued", "being made: follow `stream`"),
-                "404": _json("FaqMissing", "none made yet (or not an id, or not in the mirror)"),
-                **_FAQ_ERRORS,
-            },
-        },
-        ("/api/papers/{paper_id}/faq/stream", "get"): {
-            "summary": "The FAQ's answers as they are written",
-            "description": "Server-sent events: `meta`, `answer` (`q`, `question`, sanitised "
-            "`html`, or `text` for the TL;DR, `done`), `retry`, `end` (`status`: done, failed, "
-            "none). With `poll=1`, the same as one JSON object.",
-            "parameters": [
-                *_faq_parameters(),
-                {
-                    "name": "poll",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                    "description": "answer once, as JSON, instead of streaming",
-                },
-            ],
-            "responses": {
-                "200": {
-                    "description": "the event stream (or, with poll, a JSON snapshot)",
-                    "content": {
-                        "text/event-stream": {"schema": {"type": "string"}},
-                        "application/json": {"schema": {"type": "object"}},
-                    },
-                },
-                "404": _json("Error", "not an id, not in the mirror, or no such version"),
-                "429": _json("Error", "too many open streams here: poll instead"),
-                **_FAQ_ERRORS,
-            },
-        },
-    }
-)

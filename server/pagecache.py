@@ -41,6 +41,24 @@ def templates_digest() -> str:
     return digest.hexdigest()
 
 
+# Settings that are secrets never go into an ETag, even hashed.
+_SECRET_WORDS = ("token", "key", "password", "secret")
+
+
+def render_digest(settings) -> str:
+    """:func:`templates_digest` plus every setting a page could be rendered with.
+
+    Turning the FAQ on, or changing any other setting, changes every page's ETag,
+    so browsers and the micro-cache fetch the new markup rather than a 304.
+    Computed once per app (:class:`server.services.Services` keeps it).
+    """
+    digest = hashlib.blake2b(templates_digest().encode(), digest_size=8)
+    for name, value in sorted(settings.to_env().items()):
+        if not any(word in name.lower() for word in _SECRET_WORDS):
+            digest.update(f"|{name}={value}".encode())
+    return digest.hexdigest()
+
+
 class Page(NamedTuple):
     """A rendered page and when its record was last read."""
 

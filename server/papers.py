@@ -13,7 +13,7 @@ from papermirror.ids import PaperRef, mirror_path, parse_id, resolve
 from papermirror.listing_urls import listing_target
 from server.fetchwatch import watch_for
 from server.lookup import classify, lookup
-from server.pagecache import conditional_response, not_modified, templates_digest
+from server.pagecache import conditional_response, not_modified
 from server.paperinfo import page_info
 from server.services import services
 
@@ -153,7 +153,8 @@ def _hold_poll(refs: list[PaperRef], seen: str):
 def _cached_page(results, infos) -> Response:
     # The page holds absolute links built from the request's host: key on it too.
     digest = hashlib.blake2b(
-        f"{PAGE_VERSION}|{templates_digest()}|{request.url_root}".encode(), digest_size=16
+        f"{PAGE_VERSION}|{services().render_digest}|{request.url_root}".encode(),
+        digest_size=16,
     )
     for r in results:
         digest.update(f"|{r.ref.id}|{r.ref.version}|".encode())

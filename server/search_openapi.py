@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-_NULLABLE_STRING = {"type": ["string", "null"]}
+from server.openapi_parts import NULLABLE_STRING, json_response, query_param
 
-
-def _json(schema: str, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
-
-def _query(name: str, description: str, **schema) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", **schema},
-        "description": description,
-    }
-
-
-BAD = _json("Error", "a malformed or empty query, or bad filters, in plain words")
-NOT_READY = _json("Error", "the search index is being built; retry shortly")
+BAD = json_response("Error", "a malformed or empty query, or bad filters, in plain words")
+NOT_READY = json_response("Error", "the search index is being built; retry shortly")
 
 SCHEMAS: dict[str, dict] = {
     "SearchHit": {
@@ -35,7 +17,7 @@ SCHEMAS: dict[str, dict] = {
             "title": {"type": "string"},
             "authors": {"type": "array", "items": {"type": "string"}},
             "categories": {"type": "array", "items": {"type": "string"}},
-            "published": _NULLABLE_STRING,
+            "published": NULLABLE_STRING,
             "score": {"type": ["number", "null"], "description": "BM25; null when by date"},
             "snippet": {
                 "type": ["string", "null"],
@@ -68,7 +50,7 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "status": {"enum": ["ok", "catching up", "building"]},
             "papers": {"type": "integer", "minimum": 0},
-            "position": _NULLABLE_STRING,
+            "position": NULLABLE_STRING,
             "writes_behind": {"type": ["integer", "string"]},
         },
     },
@@ -81,15 +63,15 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "fields `ti:` `au:` `abs:` `cat:` `id:`; authors match without accents and in "
         "either order. 25 papers a page; results stop at 2,000.",
         "parameters": [
-            _query("q", "the query", examples=['au:"Hinton, G" "deep learning" -survey']),
-            _query("cat", "a category spec: cs.AI+cs.LG-cs.CV"),
-            _query("from", "first day of publication, YYYY-MM-DD"),
-            _query("until", "last day of publication, YYYY-MM-DD"),
-            _query("sort", "relevance (default) or date (newest first)"),
-            _query("page", "page number, from 1"),
+            query_param("q", "the query", examples=['au:"Hinton, G" "deep learning" -survey']),
+            query_param("cat", "a category spec: cs.AI+cs.LG-cs.CV"),
+            query_param("from", "first day of publication, YYYY-MM-DD"),
+            query_param("until", "last day of publication, YYYY-MM-DD"),
+            query_param("sort", "relevance (default) or date (newest first)"),
+            query_param("page", "page number, from 1"),
         ],
         "responses": {
-            "200": _json("SearchResults", "one page of results"),
+            "200": json_response("SearchResults", "one page of results"),
             "400": BAD,
             "503": NOT_READY,
         },
@@ -97,9 +79,9 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("/api/search/status", "get"): {
         "summary": "This host's search index: papers held and writes not indexed yet",
         "responses": {
-            "200": _json("SearchStatus", "the index answers"),
-            "400": _json("Error", "the request holds bytes that are not valid UTF-8"),
-            "503": _json("SearchStatus", "the index is being built"),
+            "200": json_response("SearchStatus", "the index answers"),
+            "400": json_response("Error", "the request holds bytes that are not valid UTF-8"),
+            "503": json_response("SearchStatus", "the index is being built"),
         },
     },
     ("/api/papers/{paper_id}/related", "get"): {
@@ -113,12 +95,12 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                 "description": "an arXiv id the mirror holds",
                 "examples": {"new-style": {"value": "2104.12255"}},
             },
-            _query("same_category", "1 (default): only its primary category; 0: any"),
+            query_param("same_category", "1 (default): only its primary category; 0: any"),
         ],
         "responses": {
-            "200": _json("Related", "the related papers, best first"),
-            "400": _json("Error", "the request holds bytes that are not valid UTF-8"),
-            "404": _json("Error", "not an arXiv id, or not held by the mirror"),
+            "200": json_response("Related", "the related papers, best first"),
+            "400": json_response("Error", "the request holds bytes that are not valid UTF-8"),
+            "404": json_response("Error", "not an arXiv id, or not held by the mirror"),
             "503": NOT_READY,
         },
     },

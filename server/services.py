@@ -11,7 +11,7 @@ from rq import Queue
 from papermirror import keys
 from papermirror.settings import Settings
 from papermirror.store import Store
-from server.pagecache import PageCache
+from server.pagecache import PageCache, render_digest
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Services:
     queue: Queue
     pages: PageCache
     listing_pages: PageCache
+    render_digest: str  # part of every page's ETag: the markup and the settings
 
 
 def init_app(app: Flask) -> None:
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         pages=PageCache(1024, settings.page_cache_seconds),
         # Listing pages are large (up to ~1 MB for a day of cs): keep few.
         listing_pages=PageCache(8, settings.page_cache_seconds, name="listings"),
+        render_digest=render_digest(settings),
     )
 
 

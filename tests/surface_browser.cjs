@@ -1,8 +1,8 @@
 // Driven by tests/test_surface_browser.py: prints one JSON line of what it saw.
-const { chromium } = require("playwright-core");
+const { launch } = require(process.env.PM_BROWSER);
 const base = process.env.BASE_URL, shots = process.env.SHOTS;
 (async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   const out = { thirdParty: [], errors: [], notFound: [] };
   async function open(path, { width = 1366, height = 900, scheme = "light", storage = null } = {}) {
     const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme });

@@ -8,29 +8,23 @@ node_modules) drives Debian's chromium.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import threading
 
 import pytest
 from rq import Queue
-from werkzeug.serving import make_server
 
 from papermirror import keys
 from server import create_app
+from tests import browser
 from tests.stack import stack_settings
 from tests.test_admin import TOKEN, failed_job
 from tests.test_errors import LEAKY
-from tests.test_listings_browser import CHROMIUM, NODE_MODULES
 
 pytestmark = pytest.mark.slow
 
 SCRIPT = r"""
-const { chromium } = require("playwright-core");
+const { launch } = require(process.env.PM_BROWSER);
 (async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM,
-                                          args: ["--no-sandbox"] });
+  const browser = await launch();
   const base = process.env.BASE;
   const out = {};
   // A phone: the status table fits, and says what failed in plain words.
@@ -66,11 +60,7 @@ const { chromium } = require("playwright-core");
 
 
 def test_home_reason_fits_a_phone_and_admin_signs_in_and_retries(redis_url, redis_client, tmp_path):
-    missing = pytest.fail if os.environ.get("CI") else pytest.skip
-    if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
-        missing("needs node and extension/node_modules (npm ci in extension/)")
-    if not os.path.exists(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed")
+    browser.require_browser()
     outcome = {"term": "cs.AI", "status": "error", "at": "2026-01-05T05:30:00Z",
                "error": LEAKY, "retry": True, "attempt": 1, "counts": {}}  # fmt: skip
     redis_client.hset(keys.FEED_STATUS, "cs.AI", json.dumps(outcome))
@@ -81,26 +71,10 @@ def test_home_reason_fits_a_phone_and_admin_signs_in_and_retries(redis_url, redi
             redis_url, "http://127.0.0.1:9/api", admin_token=TOKEN, categories=("cs.AI",)
         )
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        script = tmp_path / "admin.cjs"
-        script.write_text(SCRIPT)
-        env = {
-            **os.environ,
-            "NODE_PATH": str(NODE_MODULES),
-            "CHROMIUM": CHROMIUM,
-            "BASE": f"http://localhost:{server.server_port}",
-            "TOKEN": TOKEN,
-        }
-        done = subprocess.run(
-            ["node", str(script)], env=env, capture_output=True, text=True, timeout=120
-        )
-    finally:
-        server.shutdown()
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    script = tmp_path / "admin.cjs"
+    script.write_text(SCRIPT)
+    with browser.serving(app, name="localhost") as base:
+        out = browser.run_node(script, timeout=120, BASE=base, TOKEN=TOKEN)
     assert "arXiv did not answer" in out["statusText"]
     assert "rss.arxiv.org" not in out["statusText"] and "Errno" not in out["statusText"]
     # The reason is a few words that fit their cell; the table's own width on a phone

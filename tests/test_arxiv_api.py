@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from papermirror.arxiv.api import MalformedFeed, canonical_id, parse_api_feed
+from papermirror.arxiv.api_feed import MalformedFeed, canonical_id, parse_api_feed
 from papermirror.records import Author, Version
 
 

@@ -164,6 +164,25 @@ def test_without_a_model_the_api_says_so_and_the_button_is_absent(redis_url, red
     assert queued(redis_client) == 0
 
 
+@pytest.mark.parametrize("path", [f"/arxiv/{faqkit.PAPER_ID}", "/arxiv/cs.CL?date=2025-01-20"])
+def test_turning_the_faq_on_changes_the_etag_so_no_304_keeps_old_markup(
+    redis_url, redis_client, path
+):
+    from papermirror.listings import Entry, Listings
+    from tests.stack import stack_settings
+
+    faqkit.put_paper(redis_client)
+    Listings(redis_client).write_day("2025-01-20", {"cs.CL": [Entry(faqkit.PAPER_ID, "new", 1)]})
+    off = create_app(stack_settings(redis_url, "http://127.0.0.1:9/api/query")).test_client()
+    before = off.get(path)
+    assert before.status_code == 200 and "faq-open" not in before.get_data(as_text=True)
+    on = create_app(faqkit.faq_settings(redis_url, "http://127.0.0.1:9/v1")).test_client()
+    # A browser revalidating the page it got before the operator configured a model.
+    after = on.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and "faq-open" in after.get_data(as_text=True)
+    assert after.headers["ETag"] != before.headers["ETag"]
+
+
 def test_bad_requests_get_clear_errors(app):
     web = app.test_client()
     assert web.get("/api/papers/not-an-id/faq").status_code == 404

@@ -10,9 +10,7 @@ django-static-mathjax wheel, so no CDN is reached. Playwright
 from __future__ import annotations
 
 import functools
-import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -26,20 +24,17 @@ from papermirror import keys
 from papermirror.faq.generate import Generator
 from papermirror.listings import Entry, Listings
 from server import create_app
-from tests import faqkit
+from tests import browser, faqkit
 from tests.llm_server import LlmServer
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "extension" / "node_modules"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 SCRIPT = r"""
-const { chromium } = require("playwright-core");
+const { launch } = require(process.env.PM_BROWSER);
 (async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM,
-                                          args: ["--no-sandbox"] });
+  const browser = await launch();
   const page = await browser.newPage();
   const out = { errors: [], dialogs: 0 };
   page.on("pageerror", (e) => out.errors.push(String(e)));
@@ -109,11 +104,7 @@ def serve(app_or_dir):
 
 
 def test_click_faq_and_see_answers_stream_in_with_math(redis_url, redis_client, tmp_path):
-    missing = pytest.fail if os.environ.get("CI") else pytest.skip
-    if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
-        missing("needs node and extension/node_modules (npm ci in extension/)")
-    if not os.path.exists(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed")
+    browser.require_browser()
     import mathjax  # django-static-mathjax: MathJax 3's files
 
     es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
@@ -145,17 +136,13 @@ def test_click_faq_and_see_answers_stream_in_with_math(redis_url, redis_client, 
             script = tmp_path / "faq.cjs"
             script.write_text(SCRIPT)
             base = f"http://127.0.0.1:{web.server_port}"
-            run_env = {
-                **os.environ,
-                "NODE_PATH": str(NODE_MODULES),
-                "CHROMIUM": CHROMIUM,
-                "PAGE_URL": f"{base}/arxiv/{faqkit.PAPER_ID}",
-                "LISTING_URL": f"{base}/arxiv/cs.CL?date=2025-01-20",
-                "PAPER_ID": faqkit.PAPER_ID,
-                "V2_URL": f"{base}/arxiv/{OLDER}",
-            }
-            done = subprocess.run(
-                ["node", str(script)], env=run_env, capture_output=True, text=True, timeout=240
+            out = browser.run_node(
+                script,
+                timeout=240,
+                PAGE_URL=f"{base}/arxiv/{faqkit.PAPER_ID}",
+                LISTING_URL=f"{base}/arxiv/cs.CL?date=2025-01-20",
+                PAPER_ID=faqkit.PAPER_ID,
+                V2_URL=f"{base}/arxiv/{OLDER}",
             )
         finally:
             if worker:
@@ -163,8 +150,6 @@ def test_click_faq_and_see_answers_stream_in_with_math(redis_url, redis_client, 
                 worker.wait(10)
             for s in servers:
                 s.shutdown()
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["errors"] == []
     assert out["writingSeen"] >= 1 and out["doneAtFirstText"] == 0  # text before the end
     assert out["math"] >= 6 and not out["rawDollars"]  # MathJax rendered every formula

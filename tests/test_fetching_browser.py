@@ -8,12 +8,8 @@ node_modules) drives Debian's chromium; nothing is downloaded.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -22,19 +18,16 @@ from papermirror import keys
 from papermirror.records import Paper
 from papermirror.store import Store
 from server import create_app
+from tests import browser
 from tests.stack import stack_settings
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "extension" / "node_modules"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 SCRIPT = r"""
-const { chromium } = require("playwright-core");
+const { launch } = require(process.env.PM_BROWSER);
 (async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM,
-                                          args: ["--no-sandbox"] });
+  const browser = await launch();
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -53,26 +46,14 @@ const { chromium } = require("playwright-core");
 
 
 def test_the_waiting_page_shows_the_paper_as_soon_as_it_lands(redis_url, redis_client, tmp_path):
-    missing = pytest.fail if os.environ.get("CI") else pytest.skip
-    if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
-        missing("needs node and extension/node_modules (npm ci in extension/)")
-    if not os.path.exists(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed")
+    browser.require_browser()
     app = create_app(stack_settings(redis_url, "http://127.0.0.1:9/api", fetch_wait=0))
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     script = tmp_path / "fetching.cjs"
     script.write_text(SCRIPT)
-    env = {
-        **os.environ,
-        "NODE_PATH": str(NODE_MODULES),
-        "CHROMIUM": CHROMIUM,
-        "PAGE_URL": f"http://127.0.0.1:{server.server_port}/arxiv/2501.00099",
-    }
-    node = subprocess.Popen(
-        ["node", str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    page_url = f"http://127.0.0.1:{server.server_port}/arxiv/2501.00099"
+    node = browser.start_node(script, PAGE_URL=page_url)
     try:
         assert json.loads(node.stdout.readline()) == {"ready": True}, node.stderr.read()
         time.sleep(1.5)  # the page is long-polling by now; it must not have reloaded
@@ -86,7 +67,7 @@ def test_the_waiting_page_shows_the_paper_as_soon_as_it_lands(redis_url, redis_c
             node.kill()
         server.shutdown()
     assert node.returncode == 0, stderr
-    out = json.loads(stdout.strip().splitlines()[-1])
+    out = browser.last_json(stdout)
     assert "Fetching this paper from arXiv" in out["waiting"]
     assert out["link"] == "https://arxiv.org/abs/2501.00099"
     assert out["errors"] == []

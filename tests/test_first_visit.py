@@ -132,8 +132,14 @@ def test_a_failed_drain_keeps_retrying_in_the_background(stack, reset):
     PendingQueue(client, stack.settings).add(["2004.03322"])
     fetching.enqueue_drain(Queue(keys.FETCH_QUEUE, connection=client))
     # 5 s, then 15 s: the third drain succeeds with no visitor and no sweeper.
-    wait_until(lambda: store.get_blob("2004.03322") is not None, timeout=90)
-    assert not client.exists(keys.fetch_error("2004.03322"), keys.fetch_reason("2004.03322"))
+    # The reasons are cleared just after the record is stored: wait for both.
+    wait_until(
+        lambda: (
+            store.get_blob("2004.03322") is not None
+            and not client.exists(keys.fetch_error("2004.03322"), keys.fetch_reason("2004.03322"))
+        ),
+        timeout=90,
+    )
 
 
 # --- what the reader is told, and how fast ------------------------------------

@@ -11,35 +11,26 @@ test-artifacts/listings/.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.daily import fetch_daily
+from tests import browser
 from tests.stack import stack_settings
 from tests.test_listings import ALL_FEED, ARCHIVES
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "extension" / "node_modules"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts" / "listings"
+ARTIFACTS = browser.ARTIFACTS / "listings"
 MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|(?<!\\)\$(?:\\\$|[^$])+?\$", re.S)
 
 HARNESS = r"""
-const { chromium } = require("playwright-core");
+const { launch } = require(process.env.PM_BROWSER);
 (async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM,
-                                          args: ["--no-sandbox"] });
+  const browser = await launch();
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   const page = await context.newPage();
   const base = process.env.BASE;
@@ -67,11 +58,7 @@ const { chromium } = require("playwright-core");
 @pytest.fixture
 def site(redis_url, redis_client, replay, tmp_path):
     """The 2024-11-28 feed stored, the app on a loopback port: (base URL, test client)."""
-    missing = pytest.fail if os.environ.get("CI") else pytest.skip
-    if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
-        missing("needs node and extension/node_modules (npm ci in extension/)")
-    if not os.path.exists(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed")
+    browser.require_browser()
     replay.route("/rss/" + "+".join(ARCHIVES), ALL_FEED)
     settings = stack_settings(
         redis_url,
@@ -85,13 +72,8 @@ def site(redis_url, redis_client, replay, tmp_path):
     from server import create_app
 
     app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app.test_client()
-    finally:
-        server.shutdown()
+    with browser.serving(app) as base:
+        yield base, app.test_client()
 
 
 def run(site, tmp_path, body: str) -> dict:
@@ -100,18 +82,7 @@ def run(site, tmp_path, body: str) -> dict:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     script = tmp_path / "page.cjs"
     script.write_text(HARNESS.replace("BODY", body))
-    env = {
-        **os.environ,
-        "NODE_PATH": str(NODE_MODULES),
-        "CHROMIUM": CHROMIUM,
-        "BASE": base,
-        "ARTIFACTS": str(ARTIFACTS),
-    }
-    done = subprocess.run(
-        ["node", str(script)], env=env, capture_output=True, text=True, timeout=180
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = browser.run_node(script, BASE=base, ARTIFACTS=str(ARTIFACTS))
     assert out.pop("errors") == []
     return out
 

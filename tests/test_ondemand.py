@@ -167,25 +167,12 @@ def test_a_feed_reader_polling_an_unfollowed_category_gets_it_fetched(mirror, re
 
 @pytest.mark.slow
 def test_the_waiting_page_turns_into_the_listing_in_a_browser(mirror, replay, tmp_path):
-    import json
-    import os
-    import shutil
-    import subprocess
-    import threading
+    from tests import browser
+    from tests.test_listings_browser import run
 
-    from werkzeug.serving import make_server
-
-    from tests.test_listings_browser import ARTIFACTS, CHROMIUM, HARNESS, NODE_MODULES
-
-    missing = pytest.fail if os.environ.get("CI") else pytest.skip
-    if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
-        missing("needs node and extension/node_modules (npm ci in extension/)")
-    if not os.path.exists(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed")
+    browser.require_browser()
     replay.route("/rss/cs.CR", ALL_FEED)
     replay.inject("slow", path="/rss/cs.CR", delay=1.5)  # the waiting page is seen first
-    server = make_server("127.0.0.1", 0, create_app(mirror.settings), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     body = r"""
   await page.goto(`${base}/arxiv/cs.CR`);
   out.waiting = await page.locator("main").innerText();
@@ -194,25 +181,8 @@ def test_the_waiting_page_turns_into_the_listing_in_a_browser(mirror, replay, tm
   out.entries = await page.locator("article.entry").count();
   out.url = new URL(page.url()).pathname;
 """
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    script = tmp_path / "waiting.cjs"
-    script.write_text(HARNESS.replace("BODY", body))
-    env = {
-        **os.environ,
-        "NODE_PATH": str(NODE_MODULES),
-        "CHROMIUM": CHROMIUM,
-        "BASE": f"http://127.0.0.1:{server.server_port}",
-        "ARTIFACTS": str(ARTIFACTS),
-    }
-    try:
-        done = subprocess.run(
-            ["node", str(script)], env=env, capture_output=True, text=True, timeout=180
-        )
-    finally:
-        server.shutdown()
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["errors"] == []
+    with browser.serving(create_app(mirror.settings)) as base:
+        out = run((base, None), tmp_path, body)  # fails on any script error
     assert "Fetching the latest listing of cs.CR" in out["waiting"]
     wanted = {i["id"] for i in feed_items(load_fixture(ALL_FEED)) if "cs.CR" in i["categories"]}
     assert out["entries"] == len(wanted) and out["url"] == "/arxiv/cs.CR"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papermirror import embedded
-from papermirror.arxiv.api import parse_api_feed
+from papermirror.arxiv.api_feed import parse_api_feed
 from papermirror.categories import parse_spec
 from papermirror.daily import store_day
 from papermirror.feeds import parse_feed

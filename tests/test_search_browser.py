@@ -8,12 +8,9 @@ playwright-core from extension/node_modules).
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from papermirror.daily import store_day
 from papermirror.feeds import parse_feed
@@ -22,9 +19,10 @@ from papermirror.search.indexer import Indexer
 from papermirror.search.tantivy_engine import TantivyEngine
 from papermirror.store import Store
 from server import create_app
+from tests import browser
 from tests.replay import load_fixture
 from tests.stack import stack_settings
-from tests.test_listings_browser import CHROMIUM, NODE_MODULES, run
+from tests.test_listings_browser import run
 from tests.test_search import DAY, wait_indexed
 
 pytestmark = pytest.mark.slow
@@ -33,11 +31,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def site(redis_url, redis_client, tmp_path):
     """(base URL, test client) of the app over the indexed day."""
-    missing = pytest.fail if os.environ.get("CI") else pytest.skip
-    if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
-        missing("needs node and extension/node_modules (npm ci in extension/)")
-    if not os.path.exists(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed")
+    browser.require_browser()
     feed = parse_feed(load_fixture(DAY))
     store_day(Store(redis_client), Listings(redis_client), feed, ["cs.AI"])
     indexer = Indexer(redis_client, tmp_path / "index", commit_delay=0.2)
@@ -49,13 +43,10 @@ def site(redis_url, redis_client, tmp_path):
         redis_url, "http://127.0.0.1:9/api", search_dir=str(tmp_path / "index")
     )
     app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", app.test_client()
+        with browser.serving(app) as base:
+            yield base, app.test_client()
     finally:
-        server.shutdown()
         stop.set()
         thread.join(10)
 

@@ -12,26 +12,18 @@ chromium; nothing is downloaded.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from papermirror.records import Paper
 from papermirror.store import Store
+from tests import browser
 from tests.test_listings import loaded  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "extension" / "node_modules"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SHOTS = ROOT / "test-artifacts" / "screenshots"
+SHOTS = browser.ARTIFACTS / "screenshots"
 
 SCRIPT = Path(__file__).with_name("surface_browser.cjs")
 
@@ -52,33 +44,18 @@ HOSTILE = Paper(
 def browser_run(loaded, redis_client, tmp_path):  # noqa: F811
     """Run SCRIPT against the app on a loopback port; returns its JSON."""
     Store(redis_client).upsert(HOSTILE)
-    missing = pytest.fail if os.environ.get("CI") else pytest.skip
-    if not (shutil.which("node") and (NODE_MODULES / "playwright-core").is_dir()):
-        missing("needs node and extension/node_modules (npm ci in extension/)")
-    if not os.path.exists(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed")
+    browser.require_browser()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    server = make_server("127.0.0.1", 0, loaded.application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        script = tmp_path / "surface.cjs"
-        script.write_text(SCRIPT.read_text())
-        env = {
-            **os.environ,
-            "NODE_PATH": str(NODE_MODULES),
-            "CHROMIUM": CHROMIUM,
-            "BASE_URL": f"http://127.0.0.1:{server.server_port}",
-            "SHOTS": str(SHOTS),
-            "OPTIONS_PAGE": str(ROOT / "extension" / "options.html"),
-        }
-        done = subprocess.run(
-            ["node", str(script)], env=env, capture_output=True, text=True, timeout=240
+    script = tmp_path / "surface.cjs"
+    script.write_text(SCRIPT.read_text())
+    with browser.serving(loaded.application) as base:
+        return browser.run_node(
+            script,
+            timeout=240,
+            BASE_URL=base,
+            SHOTS=str(SHOTS),
+            OPTIONS_PAGE=str(browser.ROOT / "extension" / "options.html"),
         )
-    finally:
-        server.shutdown()
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_reading_surface(browser_run):

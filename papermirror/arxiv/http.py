@@ -16,17 +16,22 @@ code, so a waiting page can tell its reader at once.
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from papermirror import metrics
+from papermirror.arxiv.failures import (
+    RETRY_BODY,
+    RETRY_STATUSES,
+    TRANSIENT_ERRORS,
+    ArxivUnavailable,
+    RedirectRefused,
+    parse_retry_after,
+)
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.arxiv.status import REASON_CODES, record_answer, record_trouble
 from papermirror.settings import Settings
@@ -37,67 +42,8 @@ __all__ = ["REASON_CODES", "ArxivUnavailable", "PoliteSession", "parse_retry_aft
 
 ACCEPT = "application/atom+xml, application/xml;q=0.9, */*;q=0.8"
 
-# Statuses that mean "try again later" rather than "your request is wrong".
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# OAI-PMH flow control also says it in the body of its 503: "Retry after 10 seconds".
-_RETRY_BODY = re.compile(rb"Retry after (\d+) seconds", re.I)
-
-# Failures of the network or of arXiv, worth another try; a bad URL is not.
-TRANSIENT_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-
-# A Retry-After longer than this is treated as a server bug rather than obeyed
-# for an hour-plus by every process.
-
 # A check returns None when the response is usable, else why it should be retried.
 Check = Callable[[requests.Response], str | None]
-
-
-class ArxivUnavailable(Exception):
-    """arXiv could not be reached or kept failing after every allowed try.
-
-    ``code`` is a short reason a reader may be shown (see :data:`REASON_CODES`);
-    the message is the detail, for logs and the operator only.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        tries: int = 0,
-        retry_after: float | None = None,
-        code: str = "unreachable",
-    ) -> None:
-        super().__init__(message)
-        self.tries = tries
-        self.retry_after = retry_after
-        self.code = code
-
-
-class RedirectRefused(Exception):
-    """A redirect off arXiv's hosts, or too many of them."""
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
 
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -183,7 +129,7 @@ class PoliteSession:
                     reason, code = f"HTTP {response.status_code}", "error"
                     if response.status_code in (429, 503):
                         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                        if retry_after is None and (m := _RETRY_BODY.search(response.content)):
+                        if retry_after is None and (m := RETRY_BODY.search(response.content)):
                             retry_after = float(m.group(1))
                     if response.status_code == 429 or retry_after is not None:
                         code = "rate_limited"
