@@ -10,7 +10,9 @@ it into an empty Redis with ``papermirror.history.import_snapshot``.
 
 Goals: at least 20,000 records/s; at most 600 bytes of Redis memory per
 paper (INFO used_memory after the import, minus before, over papers).
-Usage: python bench/import_snapshot.py [--records N] [--rounds N]
+The baseline, in the same run: each round imports once more with the search
+stream's ids stored plain, as before they were compressed (issue 9).
+Usage: python bench/import_snapshot.py [--records N] [--rounds N] [--no-baseline]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import redis
 from papermirror import embedded
 from papermirror.feeds import parse_feed
 from papermirror.history import import_snapshot
+from papermirror.search import announce as announce_mod
 from tests.replay import load_fixture
 from tests.test_snapshot import snapshot_records
 
@@ -77,11 +80,27 @@ def write_snapshot(path: Path, records: list[dict], count: int) -> None:
             out.write(json.dumps(r) + "\n")
 
 
+def one_import(client: redis.Redis, path: Path, plain_stream: bool = False) -> tuple[float, float]:
+    """Import into an emptied Redis: (records per second, Redis bytes per paper)."""
+    client.flushall()
+    before = client.info("memory")["used_memory"]
+    saved = announce_mod.COMPRESS_OVER
+    if plain_stream:  # the stream as it was: every id as text
+        announce_mod.COMPRESS_OVER = 1 << 62
+    try:
+        report = import_snapshot(client, path)
+    finally:
+        announce_mod.COMPRESS_OVER = saved
+    used = client.info("memory")["used_memory"] - before
+    return report.papers / report.seconds, used / report.papers
+
+
 def main() -> None:
     """Run the benchmark and print JSON."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=120_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "snapshot.jsonl"
@@ -90,15 +109,17 @@ def main() -> None:
         server = embedded.start(Path(tmp) / "redis", appendonly=False)
         try:
             client = redis.Redis.from_url(server.url)
-            rates, per_paper = [], []
+            rates, per_paper, plain_rates, plain_per_paper = [], [], [], []
             for _ in range(args.rounds):
-                client.flushall()
-                before = client.info("memory")["used_memory"]
-                report = import_snapshot(client, path)
-                used = client.info("memory")["used_memory"] - before
-                rates.append(report.papers / report.seconds)
-                per_paper.append(used / report.papers)
+                if not args.no_baseline:
+                    rate, used = one_import(client, path, plain_stream=True)
+                    plain_rates.append(rate)
+                    plain_per_paper.append(used)
+                rate, used = one_import(client, path)
+                rates.append(rate)
+                per_paper.append(used)
             rerun = import_snapshot(client, path)
+            report = rerun
         finally:
             server.stop()
     _common.emit(
@@ -116,6 +137,14 @@ def main() -> None:
             "redis_bytes_per_paper": round(statistics.median(per_paper), 1),
             "records_per_second": _common.spread(rates),
             "redis_bytes_per_paper_spread": _common.spread(per_paper),
+            **(
+                {}
+                if args.no_baseline
+                else {
+                    "baseline_plain_stream_records_per_second": _common.spread(plain_rates),
+                    "baseline_plain_stream_redis_bytes_per_paper": _common.spread(plain_per_paper),
+                }
+            ),
             "goal_records_per_second_at_least": 20_000,
             "goal_bytes_per_paper_at_most": 600,
         }

@@ -66,8 +66,10 @@ def descendants(pid: int) -> list[int]:
 
 
 def tree_pss(pid: int) -> dict:
-    """Total PSS in MB of a process tree, with its process count and per-command figures."""
+    """Total PSS in MB of a process tree, with its process count, per-command and
+    per-process figures (forked children share their parent's command line)."""
     per: dict[str, float] = {}
+    each: list[list] = []
     pids = descendants(pid)
     total = 0
     for p in pids:
@@ -79,7 +81,26 @@ def tree_pss(pid: int) -> dict:
         except OSError:
             name = "?"
         per[name] = round(per.get(name, 0) + kb / 1024, 1)
-    return {"mb": round(total / 1024, 1), "processes": len(pids), "by_command": per}
+        each.append([name + _role(p), round(kb / 1024, 1)])
+    return {"mb": round(total / 1024, 1), "processes": len(pids), "by_command": per, "each": each}
+
+
+def _role(pid: int) -> str:
+    """Which of worker.run's forks a process is: the services child alone maps tantivy."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        ppid_cmd = Path(f"/proc/{_ppid(pid)}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    if b"worker.run" not in cmd or b"worker.run" not in ppid_cmd:
+        return ""
+    return " (services child)" if "tantivy" in maps else " (RQ worker)"
+
+
+def _ppid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
 def measure_mirror(replay: ReplayServer, settle: float) -> dict:
@@ -170,6 +191,7 @@ def main() -> None:
             "goal_met": max(mirror_mb) <= 120,
             "processes": mirror_runs[-1]["processes"],
             "by_command_last_run": mirror_runs[-1]["by_command"],
+            "by_process_last_run": mirror_runs[-1]["each"],
         }
     )
 

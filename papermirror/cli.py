@@ -33,8 +33,8 @@ WORKER_CLASS = "worker.warm.WarmWorker"
 def children(settings: Settings) -> list[Child]:
     """The processes `papermirror up` runs, besides Redis, in start order.
 
-    Add a process here (an indexer, model workers); a thread that needs no
-    process of its own belongs in one of these (see worker.run's cron thread).
+    Add a process here (model workers); a thread that needs no process of its
+    own belongs in one of these (see worker.services: cron, indexer).
     """
     py = sys.executable
     web = Child(
@@ -57,8 +57,9 @@ def children(settings: Settings) -> list[Child]:
             "server:create_app()",
         ],
     )
-    # One process forks the RQ workers, which share its imports, and runs RQ's
-    # cron scheduler (daily feeds, pending sweeper) in a thread (see worker.run).
+    # One process forks the RQ workers, which share its imports, and one child that
+    # runs RQ's cron scheduler (daily feeds, pending sweeper) and the search index's
+    # one writer, the indexer, in threads (see worker.run, worker.services).
     workers = Child(
         "workers",
         [
@@ -66,6 +67,7 @@ def children(settings: Settings) -> list[Child]:
             "-m",
             "worker.run",
             "--cron",
+            "--indexer",
             "--processes",
             str(worker_processes(settings)),
             "--worker-class",
@@ -79,9 +81,7 @@ def children(settings: Settings) -> list[Child]:
             keys.FETCH_QUEUE,
         ],
     )
-    # The search index's one writer: it follows the stream of written paper ids.
-    indexer = Child("indexer", [py, "-m", "papermirror.search.indexer"])
-    return [workers, indexer, *faq_workers(settings), web]
+    return [workers, *faq_workers(settings), web]
 
 
 def embedded_redis(settings: Settings) -> tuple[Child, str]:

@@ -223,9 +223,10 @@ def test_compose_runs_what_papermirror_up_runs(services):
     for flag in set(web) - {"--bind", "--access-logfile"}:
         assert compose_web.get(flag) == web[flag], flag
     # The workers: the same options, but compose scales by container, not --processes,
-    # and runs the cron scheduler as its own service instead of --cron.
+    # and runs the cron scheduler and the indexer as services of their own instead of
+    # --cron and --indexer.
     rq = up["workers"][up["workers"].index("worker.run") + 1 :]
-    for flag in ("--cron",):
+    for flag in ("--cron", "--indexer"):
         rq.remove(flag)
     at = rq.index("--processes")
     del rq[at : at + 2]

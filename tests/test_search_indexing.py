@@ -10,6 +10,7 @@ import time
 import pytest
 import redis
 
+from papermirror import keys
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.daily import fetch_daily
@@ -207,3 +208,21 @@ def test_reindex_command_and_status(redis_url, redis_client, tmp_path):
     assert body["papers"] == 50 and body["writes_behind"] == 0 and body["status"] == "ok"
     Store(redis_client).upsert(Paper(id="2503.09999", version=1, title="Unindexed"))
     assert web.get("/api/search/status").get_json()["writes_behind"] == 1
+
+
+def test_stream_entries_are_read_in_either_form(redis_client):
+    """An import block's ids are stored compressed; one first visit's stay plain; both read."""
+    from papermirror.search.announce import announce, entry_ids
+
+    block = [f"2501.{n:05d}" for n in range(600)]
+    announce(redis_client, block)
+    announce(redis_client, ["2501.99999"])
+    redis_client.xadd(keys.SEARCH_STREAM, {"ids": "hep-th/9901001 2501.00001"})  # as written before
+    entries = redis_client.xrange(keys.SEARCH_STREAM)
+    assert [sorted(f) for _, f in entries] == [[b"idz"], [b"ids"], [b"ids"]]
+    assert len(entries[0][1][b"idz"]) < len(" ".join(block)) / 5
+    assert [entry_ids(f) for _, f in entries] == [
+        block,
+        ["2501.99999"],
+        ["hep-th/9901001", "2501.00001"],
+    ]

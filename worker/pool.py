@@ -1,4 +1,4 @@
-"""A fork pool: N copies of one function, each in a forked process, restarted when it exits.
+"""A fork pool: one forked process per target function, each forked again when it exits.
 
 The parent has imported what the children need; forked children share those
 pages with it and with each other (``gc.freeze`` keeps the collector from
@@ -7,6 +7,11 @@ exits is forked again after an exponential backoff (1 s doubling to 30 s, reset
 after a minute of running). SIGTERM or SIGINT stops the children, then the
 parent. A child dies with the parent (PR_SET_PDEATHSIG), so a killed pool leaves
 no orphans holding jobs.
+
+The parent runs no thread, ever: a fork copies only the forking thread, so a
+thread alive at a re-fork could leave the child a lock it holds, or (tantivy's
+writer) a file lock the child would keep. Threads belong in a child (see
+worker.services).
 """
 
 from __future__ import annotations
@@ -49,13 +54,8 @@ def _fork(target: Callable[[], int]) -> int:
     return pid
 
 
-def run(count: int, target: Callable[[], int], before_wait: Callable[[], object] | None) -> int:
-    """Keep ``count`` forks of ``target`` running until SIGTERM/SIGINT.
-
-    ``before_wait`` runs once, after the first forks, and may start threads. A
-    later re-fork copies none of them, only their locks' state: the children
-    build their own Redis clients, and logging re-creates its locks after a fork.
-    """
+def run(targets: list[Callable[[], int]]) -> int:
+    """Keep one fork of each of ``targets`` running until SIGTERM/SIGINT."""
     stopping = False
 
     def stop(signum, _frame):
@@ -65,11 +65,9 @@ def run(count: int, target: Callable[[], int], before_wait: Callable[[], object]
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     gc.freeze()
-    slots: list[dict] = [{"pid": 0, "started": 0.0, "failures": 0, "at": 0.0} for _ in range(count)]
+    slots = [{"target": t, "pid": 0, "started": 0.0, "failures": 0, "at": 0.0} for t in targets]
     for slot in slots:
-        slot.update(pid=_fork(target), started=time.monotonic())
-    if before_wait:
-        before_wait()
+        slot.update(pid=_fork(slot["target"]), started=time.monotonic())
     while not stopping:
         time.sleep(0.2)
         now = time.monotonic()
@@ -84,7 +82,7 @@ def run(count: int, target: Callable[[], int], before_wait: Callable[[], object]
                 log.warning("worker %d exited (%s); restarting in %.0f s", done, status, delay)
                 slot.update(pid=0, at=now + delay)
             elif now >= slot["at"] and not stopping:
-                slot.update(pid=_fork(target), started=now)
+                slot.update(pid=_fork(slot["target"]), started=now)
     for slot in slots:
         if slot["pid"]:
             try:

@@ -1,13 +1,15 @@
 """The RQ workers of a mirror: ``python -m worker.run [--cron] [--processes N] QUEUE ...``.
 
-`papermirror up` runs ``--cron --processes N``: one parent that imports the
-workers' code once, forks N RQ workers that share it (see worker.pool), and
-runs RQ's cron scheduler (daily feeds, pending sweeper) and RQ's scheduler of
-delayed jobs and retries in threads. The
-scheduler only enqueues a job now and then: a thread serves it as well as a
-process of its own, for ~30 MB less. Exactly one process of a mirror may run
-it: compose, which scales workers by container, keeps a separate ``rq cron``
-service and runs ``python -m worker.run QUEUE`` (one worker, no fork) per replica.
+`papermirror up` runs ``--cron --indexer --processes N``: one parent that
+imports the workers' code once and forks N RQ workers that share it (see
+worker.pool), and one more child that runs, in threads, RQ's cron scheduler
+(daily feeds, pending sweeper), RQ's scheduler of delayed jobs and retries and
+the search indexer (see worker.services). Each only waits on Redis most of the
+time: a thread serves it as well as a process of its own, for less memory.
+Exactly one process of a mirror may run the cron scheduler, and one per index
+the indexer: compose, which scales workers by container, keeps separate ``rq
+cron`` and ``indexer`` services and runs ``python -m worker.run QUEUE`` (one
+worker, no fork) per replica.
 
 It also makes the worker patient with Redis: it waits for Redis before it
 starts, and caps RQ's reconnect backoff, so a worker that outlived a Redis
@@ -22,7 +24,6 @@ import argparse
 import logging
 import os
 import sys
-import threading
 import time
 
 import redis
@@ -31,6 +32,8 @@ from rq.scheduler import RQScheduler
 from rq.utils import import_attribute
 
 from papermirror.settings import Settings
+from worker import services as services_mod
+from worker.services import Service
 
 log = logging.getLogger("worker.run")
 
@@ -41,7 +44,7 @@ RECONNECT_CAP = 2.0
 
 
 class ThreadCron(CronScheduler):
-    """RQ's cron scheduler, run in a thread: the main thread (the worker) owns the signals."""
+    """RQ's cron scheduler, run in a thread: the main thread owns the signals."""
 
     def _install_signal_handlers(self):
         pass
@@ -58,12 +61,15 @@ def cron_forever(cron: CronScheduler, pause: float = 1.0) -> None:
             time.sleep(pause)
 
 
-def start_cron(client: redis.Redis, logging_level: str) -> CronScheduler:
-    """Load worker.schedule into a scheduler and run it in a daemon thread."""
-    cron = ThreadCron(connection=client, logging_level=logging_level)
-    cron.load_config_from_file(CRON_CONFIG)
-    threading.Thread(target=cron_forever, args=(cron,), name="rq-cron", daemon=True).start()
-    return cron
+def cron_service(client: redis.Redis, logging_level: str) -> Service:
+    """worker.schedule's jobs, run by RQ's cron scheduler (a new one at each restart)."""
+
+    def body(_stop):
+        cron = ThreadCron(connection=client, logging_level=logging_level)
+        cron.load_config_from_file(CRON_CONFIG)
+        cron_forever(cron)
+
+    return Service("rq-cron", body)
 
 
 class ThreadScheduler(RQScheduler):
@@ -86,12 +92,37 @@ def scheduler_forever(scheduler: RQScheduler, pause: float = 1.0) -> None:
             time.sleep(pause)
 
 
-def start_scheduler(client: redis.Redis, queues: list[str], logging_level: str) -> RQScheduler:
-    """Run RQ's scheduler (delayed jobs, retries) for ``queues`` in a daemon thread."""
-    scheduler = ThreadScheduler(queues, connection=client, logging_level=logging_level)
-    target = scheduler_forever
-    threading.Thread(target=target, args=(scheduler,), name="rq-scheduler", daemon=True).start()
-    return scheduler
+def scheduler_service(client: redis.Redis, queues: list[str], logging_level: str) -> Service:
+    """RQ's scheduler (delayed jobs, retries) for ``queues``."""
+
+    def body(_stop):
+        scheduler = ThreadScheduler(queues, connection=client, logging_level=logging_level)
+        scheduler_forever(scheduler)
+
+    return Service("rq-scheduler", body)
+
+
+def indexer_service() -> Service:
+    """The search indexer, until SIGTERM (it finishes its batch)."""
+
+    def body(stop):
+        from papermirror.search.indexer import follow
+
+        follow(Settings.from_env(redis_url=redis_url()), stop)
+
+    return Service("indexer", body, stoppable=True)
+
+
+def run_services(args: argparse.Namespace) -> int:
+    """The services child: its own Redis client (a fork must not share a socket)."""
+    client = redis.Redis.from_url(redis_url())
+    services = []
+    if args.cron:
+        services.append(cron_service(client, args.logging_level))
+        services.append(scheduler_service(client, args.queues, args.logging_level))
+    if args.indexer:
+        services.append(indexer_service())
+    return services_mod.run(services)
 
 
 def wait_for_redis(client: redis.Redis, pause: float = 0.5) -> None:
@@ -113,6 +144,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m worker.run", description=__doc__.splitlines()[0])
     p.add_argument("queues", nargs="+", metavar="QUEUE")
     p.add_argument("--cron", action="store_true", help="also run the cron scheduler")
+    p.add_argument(
+        "--indexer", action="store_true", help="also run the search indexer (one per index)"
+    )
     p.add_argument("--processes", type=int, default=1, help="RQ workers, forked (default 1)")
     p.add_argument("--worker-class", default=WORKER_CLASS)
     p.add_argument("--maintenance-interval", type=int, default=60)
@@ -142,34 +176,33 @@ def run_worker(args: argparse.Namespace, with_scheduler: bool = True) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the worker(s), and the cron thread with ``--cron``, until SIGTERM."""
+    """Run the worker(s), and the services child with ``--cron``/``--indexer``, until SIGTERM."""
     args = parse(argv)
     logging.basicConfig(level=args.logging_level, format="%(asctime)s %(name)s: %(message)s")
-    if args.processes <= 1 and not args.cron:
+    with_services = args.cron or args.indexer
+    if args.processes <= 1 and not with_services:
         return run_worker(args)
     # Import what the jobs and the scheduler need once, here, and fork the workers
     # from it: they share these pages instead of each importing them again.
     import_attribute(args.worker_class)
     from worker import pool
 
-    client = redis.Redis.from_url(redis_url())
-    wait_for_redis(client)
+    wait_for_redis(redis.Redis.from_url(redis_url()))
+    import worker.feeds  # noqa: F401 - the daily job's code (WarmWorker imports it)
     import worker.jobs  # noqa: F401 - the jobs' code, loaded before the fork: shared
 
     if args.cron:
         import worker.schedule  # noqa: F401 - the cron thread's config, likewise
 
-    def threads():
-        start_cron(client, args.logging_level)
-        start_scheduler(client, args.queues, args.logging_level)
-
-    # With --cron the parent also runs RQ's job scheduler in a thread, so no worker
+    # With --cron the services child runs RQ's job scheduler in a thread, so no worker
     # forks a scheduler process of its own (~15 MB).
-    return pool.run(
-        args.processes,
-        lambda: run_worker(args, with_scheduler=not args.cron),
-        before_wait=threads if args.cron else None,
-    )
+    def work() -> int:
+        return run_worker(args, with_scheduler=not args.cron)
+
+    targets = [work] * max(1, args.processes)
+    if with_services:
+        targets.append(lambda: run_services(args))
+    return pool.run(targets)
 
 
 if __name__ == "__main__":

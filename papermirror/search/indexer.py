@@ -7,8 +7,9 @@ arrived. Its stream position is kept beside the index, written after each
 commit, so a restart resumes where it stopped; an index that is missing, or
 that fell behind what the stream still holds, is rebuilt from Redis.
 
-Run it with ``python -m papermirror.search.indexer`` (``papermirror up`` and
-the compose stack's ``indexer`` service do).
+Run it with ``python -m papermirror.search.indexer`` (the compose stack's
+``indexer`` service does), or in a thread with :func:`follow` (``papermirror up``
+runs it so in worker.run's services process).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pathlib import Path
 import orjson
 import redis
 
-from papermirror import codec, keys
+from papermirror import codec, keys, malloc
+from papermirror.search.announce import entry_ids
 from papermirror.search.tantivy_engine import TantivyEngine
 
 log = logging.getLogger(__name__)
@@ -70,11 +72,6 @@ def read_version(path: Path) -> str | None:
         return (path / VERSION_FILE).read_text().strip() or None
     except OSError:
         return None
-
-
-def _decode_ids(fields: dict) -> list[str]:
-    raw = fields.get(b"ids") or b""
-    return raw.decode().split()
 
 
 def _stream_id(entry_id) -> str:
@@ -167,7 +164,7 @@ class Indexer:
                 for entry_id, fields in entries:
                     if not pending:
                         first_at = time.time()
-                    pending.update(dict.fromkeys(_decode_ids(fields)))
+                    pending.update(dict.fromkeys(entry_ids(fields)))
                     pending_position = _stream_id(entry_id)
             delay = self.commit_delay * (BULK_FACTOR if len(pending) >= BULK_IDS else 1)
             due = time.time() - first_at >= delay or len(pending) >= BATCH_IDS
@@ -206,6 +203,7 @@ class Indexer:
         write_position(self.path, position)
         self.indexed += len(ids)
         self.engine.refresh()
+        malloc.trim()  # the writer's threads freed their arenas: give them back
         return True
 
     def _release(self) -> None:
@@ -213,6 +211,8 @@ class Indexer:
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.wait_merging_threads()
+            del writer
+            malloc.trim()  # the writer's threads freed their arenas: give them back
 
 
 def term_set(field: str, values: list[str]):
@@ -310,17 +310,11 @@ def _add_all(client: redis.Redis, writer, names: list[bytes]) -> int:
     return len(docs)
 
 
-def main() -> int:
-    """``python -m papermirror.search.indexer``: follow the stream until SIGTERM or Ctrl-C."""
+def follow(settings, stop: threading.Event) -> None:
+    """Index the stream of ``settings``' Redis into its index directory until ``stop`` is set."""
     from papermirror.search.service import index_dir
-    from papermirror.settings import Settings
 
-    settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
     client = redis.Redis.from_url(settings.redis_address, socket_timeout=30)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     indexer = Indexer(
         client,
         index_dir(settings),
@@ -328,6 +322,19 @@ def main() -> int:
         heap=settings.search_writer_heap,
     )
     indexer.run(stop)
+
+
+def main() -> int:
+    """``python -m papermirror.search.indexer``: follow the stream until SIGTERM or Ctrl-C."""
+    from papermirror.settings import Settings
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s: %(message)s")
+    malloc.cap_arenas(1)  # see papermirror.malloc
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    follow(settings, stop)
     return 0
 
 
