@@ -169,7 +169,12 @@ _FORMAT2 = bytes((FORMAT_ZSTD_DICT2,))
 
 def decode(blob: bytes) -> Paper:
     """Inverse of :func:`encode`, for every format; raises ValueError on an unknown one."""
+    return deserialize(decompress(blob))
+
+
+def decompress(blob: bytes) -> bytes:
+    """A blob's :func:`serialize` form (the search indexer reads rows, not Papers)."""
     decompressor = _decompressors().get(blob[0]) if blob else None
     if decompressor is None:
         raise ValueError(f"unknown record format {blob[:1]!r}")
-    return deserialize(decompressor.decompress(blob[1:]))
+    return decompressor.decompress(blob[1:])

@@ -35,6 +35,7 @@ from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
 from papermirror.categories import ARCHIVES, CATEGORIES, canonical_category, parse_spec
 from papermirror.feeds import Announcement, Feed, feed_url, parse_feed
 from papermirror.listings import Entry, Listings
+from papermirror.search.announce import record_announced
 from papermirror.settings import Settings
 from papermirror.store import Store
 
@@ -45,6 +46,8 @@ EASTERN = ZoneInfo("America/New_York")
 # well under the 2,000 characters that proxies commonly accept.
 MAX_URL = 1800
 UPSERT_BATCH = 500  # papers per WATCH transaction: small enough to rarely conflict
+# A paper's first announcement: as new in its primary category or crossed into another.
+NEW_KINDS = ("new", "cross")
 # The scheduled run's own time to finish before a catch-up counts it as missed.
 CATCH_UP_GRACE = timedelta(minutes=15)
 
@@ -302,6 +305,9 @@ def store_day(
         return {}
     day = day_listings(feed, terms)
     papers = [item.paper for item in feed.items]
+    # Search dates these papers by the feed's day until their records have dates.
+    new = (i.paper.id for i in feed.items if i.version == 1 and i.announce_type in NEW_KINDS)
+    record_announced(store.redis, feed.date, new)
     for i in range(0, len(papers), UPSERT_BATCH):
         store.upsert_many(papers[i : i + UPSERT_BATCH])
     listings.write_day(feed.date, day)

@@ -179,3 +179,6 @@ FAQ_CALLS = f"{PREFIX}faqc"
 # Stream of written paper ids, field "ids" = space-separated ids, or "idz" = the same
 # zstd-compressed (papermirror.search.announce).
 SEARCH_STREAM = f"{PREFIX}search:ids"
+# Hash paper id -> YYYYMMDD of the day a daily feed first announced it as new: the date
+# search files a paper under while its record has none (feed records carry no dates).
+SEARCH_ANNOUNCED = f"{PREFIX}search:announced"

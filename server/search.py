@@ -69,10 +69,11 @@ def _engine():
     return reader(str(index_dir(services().settings)))
 
 
-def run_search(tex: bool = False) -> Page:
+def run_search(tex: bool = False, titles: bool = True) -> Page:
     """The page of results the request asks for (QueryError, SearchUnavailable).
 
     ``tex``: titles and snippets as the pages show paper text (see highlight.highlight).
+    ``titles``: highlight the titles too (the JSON API shows them plain).
     """
     q = request.args.get("q", "")
     query = parse(q)
@@ -98,7 +99,7 @@ def run_search(tex: bool = False) -> Page:
         if not blob:  # the index is a few seconds behind a deletion: skip
             continue
         p = _decode(blob)
-        title = Markup(highlight(p.title, terms, tex))
+        title = Markup(highlight(p.title, terms, tex)) if titles else Markup()
         text = Markup(snippet(p.abstract, terms, tex=tex))
         out.results.append(Result(p, hit.score, title, text))
         out.blobs.append(blob)
@@ -127,7 +128,7 @@ def _unavailable_json(exc: Exception):
 def api_search():
     """``{"query", "total", "page", "papers": [...]}``; 400 with a plain message for bad input."""
     try:
-        found = run_search()
+        found = run_search(titles=False)
     except QueryError as exc:
         return jsonify(error=str(exc)), 400
     except SearchUnavailable as exc:
@@ -153,7 +154,15 @@ def search_page():
     except SearchUnavailable as exc:
         html = render_template("search.html", found=None, error=str(exc), q=request.args["q"])
         return _html(html, 503)
-    return _html(render_template("search.html", found=found, error=None, q=found.q), 200)
+    html = render_template("search.html", found=found, error=None, q=found.q, **_entry_context())
+    return _html(html, 200)
+
+
+def _entry_context() -> dict:
+    """What the listing entry template needs besides the paper (as the listings give it)."""
+    from server.listings import FOLD_AUTHORS
+
+    return {"fold_authors": FOLD_AUTHORS, "faq_enabled": services().settings.faq_enabled}
 
 
 def _html(html: str, status: int) -> Response:
@@ -181,7 +190,7 @@ def search_feed():
     if page is not None:
         return conditional_response(page.body, page.etag, "application/atom+xml")
     try:
-        found = run_search()
+        found = run_search(titles=False)  # the feed shows titles plain
     except QueryError as exc:
         return Response(f"Bad search: {exc}\n", 400, mimetype="text/plain")
     except SearchUnavailable as exc:
@@ -245,7 +254,9 @@ def related_page(paper_id: str):
         paper, results, error = related_results(paper_id)
     except SearchUnavailable as exc:
         return _html(render_template("related.html", paper=None, results=[], error=str(exc)), 503)
-    html = render_template("related.html", paper=paper, results=results, error=error)
+    html = render_template(
+        "related.html", paper=paper, results=results, error=error, **_entry_context()
+    )
     return _html(html, 404 if error else 200)
 
 

@@ -157,6 +157,27 @@ def test_an_index_behind_a_trimmed_stream_is_rebuilt(redis_client, tmp_path):
     assert [h.id for h in engine.search(parse("kept")).hits] == ["2502.00001"]
 
 
+def test_an_index_of_an_older_indexer_is_rebuilt(redis_client, tmp_path):
+    from papermirror.records import Author, Paper
+    from papermirror.search.indexer import INDEX_VERSION, VERSION_FILE
+    from papermirror.store import Store
+
+    paper = Paper(id="2502.00002", version=1, title="Kept", authors=(Author("Geoffrey E. Hinton"),))
+    Store(redis_client).upsert(paper)
+    reindex(redis_client, TantivyEngine(tmp_path / "index", writer=True))
+    (tmp_path / "index" / VERSION_FILE).unlink()  # as an index from before versions
+    # What the older indexer held: the same paper without its middle initial's key.
+    ix = Indexer(redis_client, tmp_path / "index")
+    writer = ix.engine.writer()
+    writer.delete_all_documents()
+    writer.commit()
+    del writer
+    ix.position()
+    engine = TantivyEngine(tmp_path / "index")
+    assert [h.id for h in engine.search(parse('au:"Hinton, E"')).hits] == ["2502.00002"]
+    assert (tmp_path / "index" / VERSION_FILE).read_text().strip() == INDEX_VERSION
+
+
 def test_reindex_command_and_status(redis_url, redis_client, tmp_path):
     import os
     import subprocess

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papermirror.search.analysis import author_keys, query_author_keys
+from papermirror.records import Author, Paper
+from papermirror.search.analysis import author_matches
 from papermirror.search.highlight import highlight, query_terms, snippet
 from papermirror.search.query import MAX_QUERY_LENGTH, Clause, QueryError, parse
+from papermirror.search.tantivy_schema import paper_day
 
 PARSES = [
     ("diffusion transformer", [["diffusion"], ["transformer"]], []),
@@ -76,24 +79,47 @@ def test_author_only(text, name):
     assert parse(text).author_only() == name
 
 
+AUTHOR_MATCHES = [
+    # (stored author, queried name, found?): surname + initials in order, accents stripped,
+    # either order, with or without a comma (as arXiv's au: reads names)
+    ("Geoffrey E. Hinton", "Hinton, G", True),
+    ("Geoffrey E. Hinton", "Hinton, E", True),  # a middle initial finds him too
+    ("Geoffrey E. Hinton", "Hinton, G E", True),
+    ("Geoffrey E. Hinton", "Hinton, G. E.", True),
+    ("Geoffrey E. Hinton", "G. E. Hinton", True),
+    ("Geoffrey E. Hinton", "Hinton G", True),
+    ("Geoffrey E. Hinton", "Hinton, E G", False),  # initials out of order
+    ("Geoffrey E. Hinton", "Hinton, J", False),
+    ("Geoffrey E. Hinton", "Hinton, G J", False),
+    ("Geoffrey E. Hinton", "Geoffrey Hinton", True),
+    ("Geoffrey E. Hinton", "Hinton Geoffrey", True),
+    ("Geoffrey Hinton", "Hinton, G E", False),  # he has no E
+    ("G. E. Hinton", "Hinton, Geoffrey", True),
+    ("John Hinton", "Hinton, G", False),
+    ("Erwin Schrödinger", "schrodinger, e", True),
+    ("Erwin Schrödinger", "Schrödinger, E", True),
+    ("Jarosław Żygierewicz", "Zygierewicz Jaroslaw", True),
+    ("Jarosław Żygierewicz", "Żygierewicz, J", True),
+    ("Martin Luther King Jr.", "King, M", True),
+    ("Martin Luther King Jr.", "King, L", True),
+    ("Martin Luther King Jr.", "King, M L", True),
+    ("Martin Luther King Jr.", "King, M L Jr", True),
+    ("Jean-Pierre Serre", "Serre, J P", True),
+    ("Jean-Pierre Serre", "Serre, P", True),
+    ("Adrian Del Maestro", "Del Maestro, A", True),
+    ("Adrian Del Maestro", "Maestro, A", True),
+    ("Adrian Del Maestro", "Del Maestro, S", False),
+    ("A. B. C. Dee", "Dee, A B C", True),
+    ("A. B. C. Dee", "Dee, A C", True),
+    ("A. B. C. Dee", "Dee, C A", False),
+]
+
+
 @pytest.mark.parametrize(
-    ("stored", "queried"),
-    [
-        ("Geoffrey E. Hinton", "Hinton, G"),
-        ("Geoffrey E. Hinton", "G Hinton"),
-        ("Geoffrey E. Hinton", "Geoffrey Hinton"),
-        ("Geoffrey E. Hinton", "Hinton Geoffrey"),
-        ("Erwin Schrödinger", "schrodinger, e"),
-        ("Jarosław Żygierewicz", "Zygierewicz Jaroslaw"),
-        ("Martin Luther King Jr.", "King, M"),
-    ],
+    ("stored", "queried", "found"), AUTHOR_MATCHES, ids=[f"{s}|{q}" for s, q, _ in AUTHOR_MATCHES]
 )
-def test_author_keys_match_in_either_order_and_without_accents(stored, queried):
-    assert set(author_keys(stored)) & set(query_author_keys(queried))
-
-
-def test_author_keys_keep_initials_with_their_surname():
-    assert not set(author_keys("John Hinton")) & set(query_author_keys("Hinton, G"))
+def test_author_initials(stored, queried, found):
+    assert author_matches(stored, queried) is found
 
 
 def test_highlight_marks_stems_escapes_and_skips_math():
@@ -143,3 +169,39 @@ def test_pages_get_tex_as_unicode_and_formulas_for_the_renderer():
     assert "<mark>Schrödinger</mark> <mark>learning</mark>" in html
     assert '<span class="math inline">$&lt;b&gt;x_1$</span>' in html
     assert _no_foreign_markup(html.replace('<span class="math inline">', "").replace("</span>", ""))
+
+
+DAYS = [
+    # (id, published, updated, announced) -> the day search files the paper under
+    (("2411.17705", "2024-11-25T18:00:00Z", "2024-11-27T10:00:00Z", 20241128), 20241125),
+    (("2411.17705", None, None, 20241128), 20241128),  # known from a feed that announced it
+    (("2411.17705", None, None, 0), 20241101),  # a replacement seen in a feed: the id's month
+    (("2411.17705", None, "2024-11-27T10:00:00Z", 0), 20241127),
+    (("hep-th/9901001", None, None, 0), 19990101),
+    (("math.GT/0309136", None, None, 0), 20030901),
+    (("0704.0001", None, None, 0), 20070401),
+    (("2413.00001", None, None, 0), 0),  # no month 13: unknown
+]
+
+
+@pytest.mark.parametrize(("args", "day"), DAYS, ids=[str(a) for a, _ in DAYS])
+def test_paper_day(args, day):
+    assert paper_day(*args) == day
+
+
+def test_document_of_a_row_is_the_document_of_its_paper():
+    from papermirror import codec
+    from papermirror.search.tantivy_schema import document, document_row
+
+    p = Paper(
+        id="2411.17705",
+        version=2,
+        title="Title",
+        authors=(Author("Geoffrey E. Hinton", ("Toronto",)), Author("Ada Lovelace")),
+        abstract="Abstract $x$.",
+        categories=("cs.LG", "stat.ML"),
+        comment="10 pages",
+        doi="10.1/x",
+    )
+    row = json.loads(codec.serialize(p))
+    assert document_row(row, 20241128).to_dict() == document(p, 20241128).to_dict()

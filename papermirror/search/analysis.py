@@ -8,7 +8,7 @@ stems), one for names (the same without stems), and the author keys that let
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import permutations
+from itertools import combinations, pairwise
 
 import tantivy
 
@@ -16,6 +16,7 @@ TEXT_ANALYZER = "pm_text"
 NAME_ANALYZER = "pm_name"  # no stems: "Remy" must not find "Rémi"
 MAX_TOKEN = 40  # longer "words" are noise (base64, long formulas)
 SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+MAX_INITIALS = 4  # forenames beyond these add no keys (their pairs grow as the square)
 
 
 def _builder(stem: bool) -> tantivy.TextAnalyzer:
@@ -44,25 +45,53 @@ def name_tokens(name: str) -> tuple[str, ...]:
 
 
 def author_keys(name: str) -> list[str]:
-    """Keys ``surname initial`` of one stored author name ("Geoffrey E. Hinton" → "hinton g")."""
+    """Keys of one stored author name: its surname with each forename initial, and with
+    each ordered pair of them ("Geoffrey E. Hinton" → "hinton g", "hinton e", "hinton g e").
+
+    So ``au:"Hinton, G"``, ``au:"Hinton, E"`` and ``au:"Hinton, G E"`` find him, and
+    ``au:"Hinton, E G"`` does not: initials in the order the name has them, as arXiv's own
+    ``au:`` reads them. The surname is the last word (a suffix such as "Jr." aside).
+    """
     words = list(name_tokens(name))
     while len(words) > 1 and words[-1] in SUFFIXES:
         words.pop()
     if len(words) < 2:
         return []
-    surname, forenames = words[-1], words[:-1]
-    return [f"{surname} {forenames[0][0]}"]
+    surname = words[-1]
+    initials = list(dict.fromkeys(w[0] for w in words[:-1]))[:MAX_INITIALS]
+    keys = [f"{surname} {i}" for i in initials]
+    keys += [f"{surname} {a} {b}" for a, b in combinations(initials, 2)]
+    return keys
 
 
-def query_author_keys(text: str) -> list[str]:
-    """Every key a queried name could have, whichever order its parts come in.
+def query_author_keys(text: str) -> list[tuple[str, ...]]:
+    """What a queried name requires, as alternatives: any one of them, all its keys.
 
-    ``Hinton, G`` and ``G Hinton`` give ``hinton g``; ``Geoffrey Hinton`` gives
-    ``hinton g`` and ``geoffrey h``.
+    Any full word may be the surname (names come in either order, with or without a
+    comma); the others give the initials, in order: the single letters when there are
+    any ("Del Maestro, A" → "maestro a"; "Hinton, G E" → "hinton g e"), else the
+    forenames' first letters ("Geoffrey Hinton" → "hinton g", or "geoffrey h"). Three
+    initials or more need each consecutive pair.
     """
     words = [w for w in name_tokens(text) if w not in SUFFIXES]
-    keys = []
-    for surname, other in permutations(words, 2):
-        if len(surname) > 1:
-            keys.append(f"{surname} {other[0]}")
-    return list(dict.fromkeys(keys))
+    out = []
+    for n, surname in enumerate(words):
+        if len(surname) < 2:
+            continue
+        others = words[:n] + words[n + 1 :]
+        single = [w for w in others if len(w) == 1]
+        initials = [w[0] for w in (single or others)]
+        if not initials:
+            continue
+        if len(initials) == 1:
+            keys = (f"{surname} {initials[0]}",)
+        else:
+            keys = tuple(f"{surname} {a} {b}" for a, b in pairwise(initials))
+        out.append(keys)
+    return list(dict.fromkeys(out))
+
+
+def author_matches(stored: str, queried: str) -> bool:
+    """Whether the index's keys let ``queried`` (initials and all) find the author ``stored``."""
+    have = set(author_keys(stored))
+    return any(set(keys) <= have for keys in query_author_keys(queried))

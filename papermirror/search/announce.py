@@ -42,3 +42,19 @@ def entry_ids(fields: dict) -> list[str]:
 
         return zstandard.ZstdDecompressor().decompress(packed).decode().split()
     return (fields.get(b"ids") or b"").decode().split()
+
+
+def record_announced(client, day: str, paper_ids: Iterable[str]) -> None:
+    """Remember ``day`` (YYYY-MM-DD) as the day a feed first announced these new papers.
+
+    Feed records carry no dates; search files such a paper under this day until
+    its record has v1's date. Written before the records, so the indexer sees it.
+    """
+    ids = list(paper_ids)
+    if not ids or len(day) < 10:
+        return
+    value = day[:4] + day[5:7] + day[8:10]
+    with client.pipeline(transaction=False) as pipe:
+        for i in ids:
+            pipe.hsetnx(keys.SEARCH_ANNOUNCED, i, value)
+        pipe.execute()

@@ -18,7 +18,6 @@ from papermirror.search.query import Query
 
 MATH = r"\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)|\\\[.+?\\\]"
 _MATH = re.compile(MATH, re.S)
-_WORD = re.compile(r"\w+")
 SNIPPET_WORDS = 40
 
 
@@ -49,16 +48,18 @@ def highlight(text: str, terms: frozenset[str], tex: bool = False) -> str:
 
 
 @lru_cache(maxsize=256)
-def _candidates(terms: frozenset[str]) -> re.Pattern:
+def _candidates(terms: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     """Words that may stem to one of ``terms``: those starting like a term (stems cut or
-    change the end of a word only), so most words are never analyzed."""
+    change the end of a word only), so most words are never analyzed; and, for text
+    beyond ASCII, also every word with such a letter (accents fold before they stem)."""
     heads = sorted({t[: max(1, len(t) - 1)] for t in terms}, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, heads)) + r")\w*", re.I)
+    like = r"\b(?:" + "|".join(map(re.escape, heads)) + r")\w*"
+    return re.compile(like, re.I), re.compile(like + r"|\b\w*?[^\W\x00-\x7f]\w*", re.I)
 
 
 def _words(text: str, terms: frozenset[str]):
-    # Accented words fold before they stem: only plain ASCII text may use the shortcut.
-    return _candidates(terms).finditer(text) if text.isascii() else _WORD.finditer(text)
+    ascii_only, accented = _candidates(terms)
+    return (ascii_only if text.isascii() else accented).finditer(text)
 
 
 def _tex_html(text: str, terms: frozenset[str]) -> str:

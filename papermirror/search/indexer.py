@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import redis
 
 from papermirror import codec, keys, malloc
@@ -31,6 +32,10 @@ from papermirror.search.tantivy_engine import TantivyEngine
 log = logging.getLogger(__name__)
 
 POSITION_FILE = "stream-position"
+# What the documents hold; an index written by an older indexer is rebuilt on start.
+# 2: author keys for every forename initial; feed-only papers dated by their announcement.
+VERSION_FILE = "index-version"
+INDEX_VERSION = "2"
 READ_COUNT = 500  # stream entries per XREAD (an import block's entry holds ~600 ids)
 BATCH_IDS = 50_000  # ids that force a commit before the delay is up
 # During a bulk load (an import), commit a third as often: each commit writes new
@@ -39,6 +44,10 @@ BULK_IDS = 5_000
 BULK_FACTOR = 3
 MGET_CHUNK = 2000
 LOCK_RETRY = 0.5  # seconds between tries while `papermirror reindex` holds the writer
+# While writes keep coming, the writer stays open between commits (its merges run in
+# the background instead of blocking each batch), but never longer than this, so
+# `papermirror reindex` (which waits a minute for the lock) gets its turn.
+HOLD_SECONDS = 20.0
 
 
 def read_position(path: Path) -> str | None:
@@ -55,6 +64,14 @@ def write_position(path: Path, position: str) -> None:
     tmp = path / (POSITION_FILE + ".tmp")
     tmp.write_text(position + "\n")
     tmp.replace(path / POSITION_FILE)
+
+
+def read_version(path: Path) -> str | None:
+    """The document version an index was built with (None before versions were recorded)."""
+    try:
+        return (path / VERSION_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _stream_id(entry_id) -> str:
@@ -85,14 +102,19 @@ class Indexer:
         self.heap = heap
         self.threads = threads
         self.indexed = 0  # papers committed since start (for the benchmarks)
+        self._writer = None
+        self._writer_since = 0.0
 
     def position(self) -> str:
         """Where to resume: the stored position, or after a rebuild when it cannot be trusted."""
         self.path.mkdir(parents=True, exist_ok=True)
         position = read_position(self.path)
-        if position is not None and not self._trimmed_past(position):
+        current = read_version(self.path) == INDEX_VERSION
+        if position is not None and current and not self._trimmed_past(position):
             return position
-        if position is not None:
+        if position is not None and not current:
+            log.warning("the index was written by an older indexer; rebuilding it from Redis")
+        elif position is not None:
             log.warning("the index fell behind the search stream; rebuilding it from Redis")
         return reindex(self.redis, self.engine, heap=self.heap, threads=self.threads)
 
@@ -115,6 +137,12 @@ class Indexer:
 
     def run(self, stop: threading.Event) -> None:
         """Index until ``stop`` is set."""
+        try:
+            self._follow(stop)
+        finally:
+            self._release()
+
+    def _follow(self, stop: threading.Event) -> None:
         position = self.position()
         log.info("indexer following %s from %s into %s", keys.SEARCH_STREAM, position, self.path)
         pending: dict[str, None] = {}
@@ -144,38 +172,78 @@ class Indexer:
                 if self._commit(list(pending), pending_position):
                     pending.clear()
                     position = pending_position
+            elif not pending and not reply:
+                self._release()  # idle: let merges finish and free the lock
+            if self._writer is not None and time.monotonic() - self._writer_since > HOLD_SECONDS:
+                self._release()
         log.info("indexer stopped at %s", position)
 
     def _commit(self, ids: list[str], position: str) -> bool:
         """Index ``ids`` and record ``position``; False while another writer holds the index."""
-        try:
-            writer = self.engine.writer(self.heap, self.threads)
-        except ValueError:  # `papermirror reindex` holds the lock: keep the ids, try again
-            time.sleep(LOCK_RETRY)
-            return False
+        if self._writer is None:
+            try:
+                self._writer = self.engine.writer(self.heap, self.threads)
+            except ValueError:  # `papermirror reindex` holds the lock: keep the ids, try again
+                time.sleep(LOCK_RETRY)
+                return False
+            self._writer_since = time.monotonic()
+        writer = self._writer
         try:
             for start in range(0, len(ids), MGET_CHUNK):
                 chunk = ids[start : start + MGET_CHUNK]
                 blobs = self.redis.mget([keys.paper(i) for i in chunk])
-                for paper_id, blob in zip(chunk, blobs, strict=True):
-                    writer.delete_documents_by_term("id", paper_id)
-                    if blob:
-                        writer.add_document(_document(blob))
+                # One delete for the chunk, before its adds: replaces what the index held.
+                writer.delete_documents_by_query(term_set("id", chunk))
+                for doc in documents(self.redis, blobs):
+                    writer.add_document(doc)
             writer.commit()
-            writer.wait_merging_threads()
-        finally:
-            del writer  # frees the lock for `reindex` between batches
+        except BaseException:
+            self._writer = None  # dropped: tantivy rolls back what was not committed
+            raise
         write_position(self.path, position)
         self.indexed += len(ids)
         self.engine.refresh()
         malloc.trim()  # the writer's threads freed their arenas: give them back
         return True
 
+    def _release(self) -> None:
+        """Wait for the writer's merges and drop it (frees the lock for `reindex`)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.wait_merging_threads()
+            del writer
+            malloc.trim()  # the writer's threads freed their arenas: give them back
 
-def _document(blob: bytes):
-    from papermirror.search.tantivy_schema import document
 
-    return document(codec.decode(blob))
+def term_set(field: str, values: list[str]):
+    """A query matching any of ``values`` in a raw field."""
+    import tantivy
+
+    from papermirror.search.tantivy_schema import SCHEMA
+
+    return tantivy.Query.term_set_query(SCHEMA, field, values)
+
+
+def documents(client: redis.Redis, blobs: list[bytes | None]) -> list:
+    """The index documents of these stored blobs (missing ones skipped).
+
+    Rows, not Papers (a third of the cost); a record without dates (known only
+    from a daily feed) takes the day a feed announced it, when one did.
+    """
+    from papermirror.search.tantivy_schema import document_row
+
+    rows = [orjson.loads(codec.decompress(b)) for b in blobs if b]
+    undated = [r[0] for r in rows if not r[6]]
+    announced = dict(zip(undated, announced_days(client, undated), strict=True))
+    return [document_row(r, announced.get(r[0], 0)) for r in rows]
+
+
+def announced_days(client: redis.Redis, paper_ids: list[str]) -> list[int]:
+    """The day (YYYYMMDD) a daily feed first announced each paper, 0 when none did."""
+    if not paper_ids:
+        return []
+    found = client.hmget(keys.SEARCH_ANNOUNCED, paper_ids)
+    return [int(d) if d and d.isdigit() else 0 for d in found]
 
 
 def reindex(
@@ -226,6 +294,7 @@ def reindex(
         writer.wait_merging_threads()
     finally:
         del writer
+    (engine.path / VERSION_FILE).write_text(INDEX_VERSION + "\n")
     write_position(engine.path, position)
     engine.refresh()
     log.info("reindexed %d papers", done)
@@ -235,12 +304,10 @@ def reindex(
 def _add_all(client: redis.Redis, writer, names: list[bytes]) -> int:
     if not names:
         return 0
-    n = 0
-    for blob in client.mget(names):
-        if blob:
-            writer.add_document(_document(blob))
-            n += 1
-    return n
+    docs = documents(client, client.mget(names))
+    for doc in docs:
+        writer.add_document(doc)
+    return len(docs)
 
 
 def follow(settings, stop: threading.Event) -> None:

@@ -53,10 +53,10 @@ def _author(text: str) -> tantivy.Query | None:
     if not words:
         return None
     parts = [q for w in full if (q := _in_field("authors", w, False)) is not None]
-    if len(full) < len(words):  # initials: "Hinton, G" needs a Hinton whose forename is G…
-        keys = query_author_keys(text)
-        if keys:
-            parts.append(tantivy.Query.term_set_query(SCHEMA, "akey", keys))
+    if len(full) < len(words):  # initials: "Hinton, G" needs a Hinton with a forename G…
+        keys = _any(_all(term("akey", k) for k in group) for group in query_author_keys(text))
+        if keys is not None:
+            parts.append(keys)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else _all(parts)
@@ -101,7 +101,7 @@ def translate(query: Query) -> tantivy.Query:
             clauses.append((tantivy.Occur.MustNot, q))
     name = query.author_only()
     if name:
-        keys = query_author_keys(name)
+        keys = [k for group in query_author_keys(name) for k in group]
         if keys:
             by_author = tantivy.Query.term_set_query(SCHEMA, "akey", keys)
             boosted = tantivy.Query.boost_query(by_author, AUTHOR_BOOST)

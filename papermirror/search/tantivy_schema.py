@@ -39,33 +39,65 @@ def schema() -> tantivy.Schema:
 SCHEMA = schema()
 
 
-def document(p: Paper) -> tantivy.Document:
-    """The index document of one paper."""
-    cats = {c.lower() for c in p.categories} | {c.lower().partition(".")[0] for c in p.categories}
-    names = [a.name for a in p.authors]
-    extra = " ".join(filter(None, (p.comment, p.journal_ref, p.doi)))
-    return tantivy.Document(
-        id=p.id,
-        title=p.title,
-        authors=names,
-        abstract=p.abstract,
-        extra=extra,
-        akey=[k for n in names for k in author_keys(n)],
-        cat=sorted(cats),
-        date=paper_day(p),
+def document(p: Paper, announced: int = 0) -> tantivy.Document:
+    """The index document of one paper (``announced``: see :func:`paper_day`)."""
+    return document_of(
+        p.id,
+        p.title,
+        [a.name for a in p.authors],
+        p.abstract,
+        (p.comment, p.journal_ref, p.doi),
+        p.categories,
+        paper_day(p.id, p.published, p.updated, announced),
     )
 
 
-def paper_day(p: Paper) -> int:
-    """The day a paper counts as published, YYYYMMDD: v1's date, else the month its id names.
+def document_row(row: list, announced: int = 0) -> tantivy.Document:
+    """:func:`document` of a record in :func:`papermirror.codec.serialize`'s row form.
 
-    A daily feed's records carry no dates; a new-style id (``2411.17705``) still
-    says its month, and an old-style one (``hep-th/9901001``) too.
+    The indexer's hot path: no :class:`Paper` is built (the tests hold both equal).
     """
-    known = day_number(p.published) or day_number(p.updated)
+    (pid, _version, title, authors, abstract, categories, published, updated) = row[:8]
+    names = [a if isinstance(a, str) else a[0] for a in authors]
+    return document_of(
+        pid,
+        title,
+        names,
+        abstract,
+        row[9:12],
+        categories,
+        paper_day(pid, published, updated, announced),
+    )
+
+
+def document_of(paper_id, title, names, abstract, extras, categories, day) -> tantivy.Document:
+    """The document from a record's fields (``extras``: comment, journal ref, DOI)."""
+    cats = {c.lower() for c in categories}
+    cats |= {c.partition(".")[0] for c in cats}
+    return tantivy.Document(
+        id=paper_id,
+        title=title,
+        authors=names,
+        abstract=abstract,
+        extra=" ".join(filter(None, extras)),
+        akey=[k for n in names for k in author_keys(n)],
+        cat=sorted(cats),
+        date=day,
+    )
+
+
+def paper_day(paper_id: str, published: str | None, updated: str | None, announced: int = 0) -> int:
+    """The day a paper counts as published, YYYYMMDD, from the best that is known.
+
+    v1's date; else (a paper known only from a daily feed, whose records carry
+    no dates) the day a feed announced it, ``announced``; else its latest
+    version's date; else the first of the month its id names (``2411.17705``,
+    ``hep-th/9901001``); 0 when nothing is known.
+    """
+    known = day_number(published) or announced or day_number(updated)
     if known:
         return known
-    digits = p.id.rpartition("/")[2][:4]
+    digits = paper_id.rpartition("/")[2][:4]
     if len(digits) == 4 and digits.isdigit() and 1 <= int(digits[2:]) <= 12:
         year = int(digits[:2])
         return (2000 + year if year < 91 else 1900 + year) * 10000 + int(digits[2:]) * 100 + 1
