@@ -27,7 +27,7 @@ import _common
 import redis
 
 from papermirror import embedded
-from papermirror.feeds import parse_feed
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.history import import_snapshot
 from papermirror.search import announce as announce_mod
 from tests.replay import load_fixture

@@ -23,8 +23,8 @@ import feedparser
 import redis
 
 from papermirror import embedded
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.daily import store_day
-from papermirror.feeds import parse_feed
 from papermirror.listings import Listings
 from papermirror.store import Store
 from tests.replay import load_fixture

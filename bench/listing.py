@@ -33,8 +33,8 @@ import _common
 import redis
 
 from papermirror import embedded
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.daily import day_listings
-from papermirror.feeds import parse_feed
 from papermirror.listings import Listings, archive_of
 from papermirror.settings import Settings
 from papermirror.store import Store

@@ -41,12 +41,12 @@ import redis
 from import_snapshot import fixture_records, write_snapshot
 
 from papermirror import embedded
+from papermirror.arxiv.snapshot import iter_snapshot
 from papermirror.history import import_snapshot
 from papermirror.records import Paper
 from papermirror.search import parse
 from papermirror.search.tantivy_engine import TantivyEngine
 from papermirror.search.tantivy_schema import document, open_index
-from papermirror.snapshot import iter_snapshot
 from papermirror.store import Store
 from tests.stack import stack_settings
 

@@ -47,8 +47,8 @@ from memory import tree_pss
 
 from papermirror import embedded
 from papermirror.arxiv.api import parse_api_feed
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.daily import day_listings
-from papermirror.feeds import parse_feed
 from papermirror.layout import web_processes
 from papermirror.listings import Listings, archive_of
 from papermirror.settings import Settings

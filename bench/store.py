@@ -22,7 +22,7 @@ import redis
 import zstandard
 
 from papermirror import codec, embedded, keys
-from papermirror.feeds import parse_feed
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.store import Store
 from tests.conftest import FIXTURES
 

@@ -31,9 +31,9 @@ import requests
 
 from papermirror import listings as lst
 from papermirror import metrics
+from papermirror.arxiv.feeds import Announcement, Feed, feed_url, parse_feed
 from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
 from papermirror.categories import ARCHIVES, CATEGORIES, canonical_category, parse_spec
-from papermirror.feeds import Announcement, Feed, feed_url, parse_feed
 from papermirror.listings import Entry, Listings
 from papermirror.search.announce import record_announced
 from papermirror.settings import Settings

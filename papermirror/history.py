@@ -25,11 +25,11 @@ import orjson
 import redis
 
 from papermirror import codec, keys
+from papermirror.arxiv.feeds import paper_ref, split_authors, tex_to_unicode
 from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
-from papermirror.feeds import paper_ref, split_authors, tex_to_unicode
-from papermirror.oai import OaiPage, clean_abstract, parse_oai, rfc2822_to_iso
+from papermirror.arxiv.oai import OaiPage, clean_abstract, parse_oai, rfc2822_to_iso
+from papermirror.arxiv.snapshot import clean_text, open_counted, read_blocks
 from papermirror.search.announce import announce
-from papermirror.snapshot import clean_text, open_counted, read_blocks
 from papermirror.store import Store
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.categories import (
     SUBJECT_NAMES,
     Spec,
@@ -18,7 +19,6 @@ from papermirror.categories import (
     is_category,
     parse_spec,
 )
-from papermirror.feeds import parse_feed
 
 BIG = "rss2024_multi_archive_all_2024-11-28_1504items.xml.bz2"
 

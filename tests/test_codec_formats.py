@@ -8,7 +8,7 @@ import pytest
 import zstandard
 
 from papermirror import codec
-from papermirror.feeds import parse_feed
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.records import Author, Paper, Version
 from tests.conftest import FIXTURES
 

@@ -1,4 +1,4 @@
-"""papermirror.feeds against real arXiv feeds (RSS 2.0, Atom, the old RDF, empty and error)."""
+"""papermirror.arxiv.feeds against real arXiv feeds (RSS 2.0, Atom, old RDF, empty and error)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from papermirror.feeds import feed_url, paper_ref, parse_feed, split_authors, tex_to_unicode
+from papermirror.arxiv.feeds import feed_url, paper_ref, parse_feed, split_authors, tex_to_unicode
 from papermirror.ids import PaperRef
 from papermirror.records import Author, Version
 

@@ -13,9 +13,9 @@ import zstandard
 from papermirror import codec, keys
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
+from papermirror.arxiv.snapshot import parse_snapshot_line
 from papermirror.history import HarvestError, encode_line, harvest, import_snapshot
 from papermirror.records import Paper, Version
-from papermirror.snapshot import parse_snapshot_line
 from papermirror.store import Store
 from tests.replay import Reply, load_fixture
 from tests.stack import stack_settings

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from papermirror.arxiv.bibtex import bibtex, cite_key
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.arxiv.latex_text import author_name, split_math, to_unicode
-from papermirror.feeds import parse_feed
 from papermirror.records import Author, Paper
 from tests.replay import load_fixture
 

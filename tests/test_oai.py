@@ -1,4 +1,4 @@
-"""papermirror.oai against real OAI-PMH responses (arXiv, arXivRaw, oai_dc, errors, 503)."""
+"""papermirror.arxiv.oai against real OAI-PMH responses (arXiv, arXivRaw, oai_dc, errors, 503)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from papermirror.oai import (
+from papermirror.arxiv.oai import (
     clean_abstract,
     parse_oai,
     rfc2822_to_iso,
@@ -219,12 +219,12 @@ def test_rfc2822_to_iso(text, iso):
 
 def test_rfc2822_fast_path_covers_arxiv_dates(monkeypatch):
     """arXiv's own "Mon, 2 Apr 2007 19:18:42 GMT" never needs the slow email parser."""
-    import papermirror.oai
+    import papermirror.arxiv.oai
 
     def slow(_):
         raise AssertionError("slow path taken")
 
-    monkeypatch.setattr(papermirror.oai, "parsedate_to_datetime", slow)
+    monkeypatch.setattr(papermirror.arxiv.oai, "parsedate_to_datetime", slow)
     for month in ("Jan", "May", "Sep", "Dec"):
         assert rfc2822_to_iso(f"Mon, 2 {month} 2007 19:18:42 GMT").startswith("2007-")
     assert rfc2822_to_iso("Mon, 2 Apr 2007 19:18:42 GMT") == "2007-04-02T19:18:42Z"

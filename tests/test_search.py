@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from papermirror import embedded
 from papermirror.arxiv.api_feed import parse_api_feed
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.categories import parse_spec
 from papermirror.daily import store_day
-from papermirror.feeds import parse_feed
 from papermirror.listings import Listings
 from papermirror.search.analysis import name_tokens, text_tokens
 from papermirror.search.indexer import Indexer

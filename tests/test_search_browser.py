@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
+from papermirror.arxiv.feeds import parse_feed
 from papermirror.daily import store_day
-from papermirror.feeds import parse_feed
 from papermirror.listings import Listings
 from papermirror.search.indexer import Indexer
 from papermirror.search.tantivy_engine import TantivyEngine

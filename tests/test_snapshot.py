@@ -1,4 +1,4 @@
-"""papermirror.snapshot: snapshot-shaped lines made from the real OAI fixtures, and bad lines.
+"""papermirror.arxiv.snapshot: snapshot-shaped lines made from the real OAI fixtures, and bad lines.
 
 No real snapshot file is at hand, so :func:`snapshot_records` writes arXiv's
 snapshot format (one JSON object per paper) from the recorded OAI pages.
@@ -19,9 +19,9 @@ from email.utils import format_datetime
 import pytest
 import zstandard
 
-from papermirror.oai import parse_oai
+from papermirror.arxiv.oai import parse_oai
+from papermirror.arxiv.snapshot import iter_snapshot, parse_snapshot_line
 from papermirror.records import Author, Version
-from papermirror.snapshot import iter_snapshot, parse_snapshot_line
 
 RAW_PAGE = "oai2014_listrecords_arXivRaw_resumption_page96001_1000records.xml.gz"
 ARXIV_PAGE = "oai2016_listrecords_arXiv_set_cs_from2015-01-16_until2015-01-18.xml"
