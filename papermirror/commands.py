@@ -137,9 +137,9 @@ def fetch(settings: Settings, categories: list[str]) -> int:
 
 def backfill(settings: Settings, client: redis.Redis, args: argparse.Namespace) -> int:
     """Harvest ``--from``..``--until`` over OAI-PMH into the store."""
+    from papermirror.arxiv.harvest import HarvestError, harvest
     from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
     from papermirror.arxiv.limiter import ArxivLimiter
-    from papermirror.history import HarvestError, harvest
 
     if args.start > args.until:
         print("--from must not be after --until", file=sys.stderr)

@@ -11,10 +11,11 @@ import pytest
 import zstandard
 
 from papermirror import codec, keys
+from papermirror.arxiv.harvest import HarvestError, harvest
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.arxiv.snapshot import parse_snapshot_line
-from papermirror.history import HarvestError, encode_line, harvest, import_snapshot
+from papermirror.history import encode_line, import_snapshot
 from papermirror.records import Paper, Version
 from papermirror.store import Store
 from tests.replay import Reply, load_fixture
