@@ -24,7 +24,7 @@ import orjson
 import redis
 
 from papermirror import codec, keys
-from papermirror.arxiv.feeds import paper_ref, split_authors, tex_to_unicode
+from papermirror.arxiv.bylines import paper_ref, split_authors, tex_to_unicode
 from papermirror.arxiv.oai import clean_abstract, rfc2822_to_iso
 from papermirror.arxiv.snapshot import clean_text, open_counted, read_blocks
 from papermirror.search.announce import announce

@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from papermirror.arxiv.feeds import feed_url, paper_ref, parse_feed, split_authors, tex_to_unicode
+from papermirror.arxiv.bylines import paper_ref, split_authors, tex_to_unicode
+from papermirror.arxiv.feeds import feed_url, parse_feed
 from papermirror.ids import PaperRef
 from papermirror.records import Author, Version
 

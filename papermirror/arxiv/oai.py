@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
-from papermirror.arxiv.feeds import paper_ref, split_authors, tex_to_unicode
+from papermirror.arxiv.bylines import paper_ref, split_authors, tex_to_unicode
 from papermirror.categories import SUBJECT_NAMES
 from papermirror.records import Author, Paper, Version
 

@@ -16,7 +16,7 @@ from typing import IO
 
 import zstandard
 
-from papermirror.arxiv.feeds import paper_ref, split_authors, tex_to_unicode
+from papermirror.arxiv.bylines import paper_ref, split_authors, tex_to_unicode
 from papermirror.arxiv.oai import clean_abstract, rfc2822_to_iso
 from papermirror.records import Author, Paper, Version
 
