@@ -18,7 +18,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
 from papermirror.categories import Spec, category_name, parse_spec
-from papermirror.daily import EASTERN
+from papermirror.clock import EASTERN
 from papermirror.listings import Entry, Listings, combine_raw, counts, expand
 from papermirror.ondemand import followed_terms
 from papermirror.records import Paper, to_dict

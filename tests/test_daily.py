@@ -10,15 +10,8 @@ from papermirror import keys
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.categories import parse_spec
-from papermirror.daily import (
-    daily_cron,
-    expected_date,
-    fetch_daily,
-    follow_terms,
-    last_scheduled,
-    missed_terms,
-    plan_requests,
-)
+from papermirror.clock import daily_cron, expected_date, last_scheduled, missed_terms
+from papermirror.daily import fetch_daily, follow_terms, plan_requests
 from papermirror.listings import Listings
 from papermirror.store import Store
 from tests.replay import load_fixture

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from rq import Queue
 
 from papermirror import keys
-from papermirror.daily import EASTERN, expected_date, fetch_daily, last_scheduled, missed_terms
+from papermirror.clock import EASTERN, expected_date, last_scheduled, missed_terms
+from papermirror.daily import fetch_daily
 from papermirror.listings import Listings
 from papermirror.ondemand import OnDemand, followed_terms, prune
 from worker.context import context

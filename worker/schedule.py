@@ -27,7 +27,7 @@ from pathlib import Path
 from rq import cron
 
 from papermirror import keys
-from papermirror.daily import daily_cron
+from papermirror.clock import daily_cron
 from papermirror.settings import Settings
 from worker.feeds import JOB_TIMEOUT, RESULT_TTL, catch_up, daily_fetch
 from worker.sweeper import sweep
