@@ -264,7 +264,7 @@ def related_page(paper_id: str):
 def status():
     """The index of this host: papers held, and how far it is behind the writes."""
     from papermirror import keys
-    from papermirror.search.indexer import read_position
+    from papermirror.search.index_files import read_position
 
     svc = services()
     path = index_dir(svc.settings)

@@ -16,7 +16,9 @@ from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.daily import fetch_daily
 from papermirror.history import import_snapshot
 from papermirror.search import Filters, parse
-from papermirror.search.indexer import Indexer, read_position, reindex
+from papermirror.search.index_files import read_position
+from papermirror.search.indexer import Indexer
+from papermirror.search.rebuild import reindex
 from papermirror.search.tantivy_engine import TantivyEngine
 from server import create_app
 from tests.stack import stack_settings
@@ -159,7 +161,7 @@ def test_an_index_behind_a_trimmed_stream_is_rebuilt(redis_client, tmp_path):
 
 def test_an_index_of_an_older_indexer_is_rebuilt(redis_client, tmp_path):
     from papermirror.records import Author, Paper
-    from papermirror.search.indexer import INDEX_VERSION, VERSION_FILE
+    from papermirror.search.index_files import INDEX_VERSION, VERSION_FILE
     from papermirror.store import Store
 
     paper = Paper(id="2502.00002", version=1, title="Kept", authors=(Author("Geoffrey E. Hinton"),))

@@ -1,4 +1,4 @@
-"""The indexer: the one writer of an index, following the search stream; and ``reindex``.
+"""The indexer: the one writer of an index, following the search stream.
 
 It reads the ids every paper write announces (:mod:`papermirror.search.announce`),
 reads those records from Redis (the source of truth) and commits them in
@@ -19,69 +19,35 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import orjson
 import redis
 
-from papermirror import codec, keys, malloc
+from papermirror import keys, malloc
 from papermirror.search.announce import entry_ids
+from papermirror.search.index_files import (
+    INDEX_VERSION,
+    older,
+    read_position,
+    read_version,
+    stream_id,
+    write_position,
+)
+from papermirror.search.rebuild import LOCK_RETRY, MGET_CHUNK, documents, reindex, term_set
 from papermirror.search.tantivy_engine import TantivyEngine
 
 log = logging.getLogger(__name__)
 
-POSITION_FILE = "stream-position"
-# What the documents hold; an index written by an older indexer is rebuilt on start.
-# 2: author keys for every forename initial; feed-only papers dated by their announcement.
-VERSION_FILE = "index-version"
-INDEX_VERSION = "2"
 READ_COUNT = 500  # stream entries per XREAD (an import block's entry holds ~600 ids)
 BATCH_IDS = 50_000  # ids that force a commit before the delay is up
 # During a bulk load (an import), commit a third as often: each commit writes new
 # segments that must later be merged, and a few seconds' delay is still fresh.
 BULK_IDS = 5_000
 BULK_FACTOR = 3
-MGET_CHUNK = 2000
-LOCK_RETRY = 0.5  # seconds between tries while `papermirror reindex` holds the writer
 # While writes keep coming, the writer stays open between commits (its merges run in
 # the background instead of blocking each batch), but never longer than this, so
 # `papermirror reindex` (which waits a minute for the lock) gets its turn.
 HOLD_SECONDS = 20.0
-
-
-def read_position(path: Path) -> str | None:
-    """The last stream entry an index holds, or None for a new or unknown index."""
-    try:
-        text = (path / POSITION_FILE).read_text().strip()
-    except OSError:
-        return None
-    return text or None
-
-
-def write_position(path: Path, position: str) -> None:
-    """Record the stream entry the committed index holds (atomically)."""
-    tmp = path / (POSITION_FILE + ".tmp")
-    tmp.write_text(position + "\n")
-    tmp.replace(path / POSITION_FILE)
-
-
-def read_version(path: Path) -> str | None:
-    """The document version an index was built with (None before versions were recorded)."""
-    try:
-        return (path / VERSION_FILE).read_text().strip() or None
-    except OSError:
-        return None
-
-
-def _stream_id(entry_id) -> str:
-    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-
-
-def _older(a: str, b: str) -> bool:
-    ams, _, aseq = a.partition("-")
-    bms, _, bseq = b.partition("-")
-    return (int(ams), int(aseq or 0)) < (int(bms), int(bseq or 0))
 
 
 class Indexer:
@@ -126,14 +92,14 @@ class Indexer:
             return False
         deleted = info.get("max-deleted-entry-id")
         if deleted is not None:  # Redis 7 knows the newest trimmed entry
-            deleted = _stream_id(deleted)
-            return deleted != "0-0" and _older(position, deleted)
+            deleted = stream_id(deleted)
+            return deleted != "0-0" and older(position, deleted)
         # Redis 6: entries after ``position`` were written but the oldest left is newer.
-        last = _stream_id(info.get("last-generated-id") or "0-0")
-        if not _older(position, last):
+        last = stream_id(info.get("last-generated-id") or "0-0")
+        if not older(position, last):
             return False
         first = info.get("first-entry")
-        return not first or _older(position, _stream_id(first[0]))
+        return not first or older(position, stream_id(first[0]))
 
     def run(self, stop: threading.Event) -> None:
         """Index until ``stop`` is set."""
@@ -165,7 +131,7 @@ class Indexer:
                     if not pending:
                         first_at = time.time()
                     pending.update(dict.fromkeys(entry_ids(fields)))
-                    pending_position = _stream_id(entry_id)
+                    pending_position = stream_id(entry_id)
             delay = self.commit_delay * (BULK_FACTOR if len(pending) >= BULK_IDS else 1)
             due = time.time() - first_at >= delay or len(pending) >= BATCH_IDS
             if pending and (due or stop.is_set()):
@@ -213,101 +179,6 @@ class Indexer:
             writer.wait_merging_threads()
             del writer
             malloc.trim()  # the writer's threads freed their arenas: give them back
-
-
-def term_set(field: str, values: list[str]):
-    """A query matching any of ``values`` in a raw field."""
-    import tantivy
-
-    from papermirror.search.tantivy_schema import SCHEMA
-
-    return tantivy.Query.term_set_query(SCHEMA, field, values)
-
-
-def documents(client: redis.Redis, blobs: list[bytes | None]) -> list:
-    """The index documents of these stored blobs (missing ones skipped).
-
-    Rows, not Papers (a third of the cost); a record without dates (known only
-    from a daily feed) takes the day a feed announced it, when one did.
-    """
-    from papermirror.search.tantivy_schema import document_row
-
-    rows = [orjson.loads(codec.decompress(b)) for b in blobs if b]
-    undated = [r[0] for r in rows if not r[6]]
-    announced = dict(zip(undated, announced_days(client, undated), strict=True))
-    return [document_row(r, announced.get(r[0], 0)) for r in rows]
-
-
-def announced_days(client: redis.Redis, paper_ids: list[str]) -> list[int]:
-    """The day (YYYYMMDD) a daily feed first announced each paper, 0 when none did."""
-    if not paper_ids:
-        return []
-    found = client.hmget(keys.SEARCH_ANNOUNCED, paper_ids)
-    return [int(d) if d and d.isdigit() else 0 for d in found]
-
-
-def reindex(
-    client: redis.Redis,
-    engine: TantivyEngine,
-    *,
-    heap: int = 256_000_000,
-    threads: int = 2,
-    progress: Callable[[int, int], None] | None = None,
-    wait: float = 60.0,
-) -> str:
-    """Rebuild the index from every record in Redis; returns the stream position it holds.
-
-    The position is taken before reading, so a write that races the rebuild is
-    indexed again by the indexer afterwards (indexing is idempotent).
-    """
-    last = client.xrevrange(keys.SEARCH_STREAM, count=1)
-    if last:
-        position = _stream_id(last[0][0])
-    else:  # an empty stream: what comes next is newer than Redis's clock now
-        seconds, micros = client.time()
-        position = f"{seconds * 1000 + micros // 1000}-0"
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            writer = engine.writer(heap, threads)
-            break
-        except ValueError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(LOCK_RETRY)
-    total = client.dbsize()
-    done = 0
-    try:
-        writer.delete_all_documents()
-        batch: list[bytes] = []
-        for name in client.scan_iter(match=keys.paper("*"), count=MGET_CHUNK):
-            batch.append(name)
-            if len(batch) >= MGET_CHUNK:
-                done += _add_all(client, writer, batch)
-                batch = []
-                if progress:
-                    progress(done, total)
-        done += _add_all(client, writer, batch)
-        if progress:
-            progress(done, total)
-        writer.commit()
-        writer.wait_merging_threads()
-    finally:
-        del writer
-    (engine.path / VERSION_FILE).write_text(INDEX_VERSION + "\n")
-    write_position(engine.path, position)
-    engine.refresh()
-    log.info("reindexed %d papers", done)
-    return position
-
-
-def _add_all(client: redis.Redis, writer, names: list[bytes]) -> int:
-    if not names:
-        return 0
-    docs = documents(client, client.mget(names))
-    for doc in docs:
-        writer.add_document(doc)
-    return len(docs)
 
 
 def follow(settings, stop: threading.Event) -> None:
