@@ -81,7 +81,11 @@ def embedded_redis(settings: Settings) -> tuple[Child, str]:
     """Start the embedded Redis; a Child that restarts it on its port and data dir."""
     redis_dir = Path(settings.data_dir) / "redis"
     server = embedded.start(
-        redis_dir, maxmemory=settings.redis_maxmemory, preexec_fn=die_with_parent
+        redis_dir,
+        maxmemory=settings.redis_maxmemory,
+        preexec_fn=die_with_parent,
+        # The web server binds its port only later: Redis must not take it first.
+        avoid_ports=(settings.port,),
     )
     log.info("embedded Redis on %s, data in %s", server.url, redis_dir)
     port = int(server.url.rsplit(":", 1)[1].split("/")[0])

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -56,11 +57,19 @@ def redis_cli_binary() -> str:
     return found
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free right now on ``host``."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def free_port(host: str = "127.0.0.1", avoid: Container[int] = ()) -> int:
+    """A TCP port that is free right now on ``host`` and not in ``avoid``.
+
+    ``avoid`` holds ports promised to others but not bound yet (the web server's):
+    the kernel may hand such a port out again meanwhile.
+    """
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in avoid:
+            return port
+    raise OSError("no free port outside the avoided ones")
 
 
 def maxmemory_bytes(value: str) -> str:
@@ -150,14 +159,16 @@ def start(
     timeout: float = 10.0,
     wait: bool = True,
     preexec_fn=None,
+    avoid_ports: Container[int] = (),
 ) -> EmbeddedRedis:
     """Start redis-server on 127.0.0.1 with its files in ``data_dir``; wait until it answers.
 
     With ``wait=False`` it returns at once: the caller watches the process and :func:`ping`.
+    Without a ``port``, a free one outside ``avoid_ports`` is taken.
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
+    port = port or free_port(avoid=avoid_ports)
     args = [
         redis_server_binary(),
         "--port",

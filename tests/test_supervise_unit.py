@@ -107,3 +107,24 @@ def test_the_supervisor_imports_no_redis_client():
 def test_web_processes_follow_the_cores(monkeypatch, cores, setting, expected):
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     assert web_processes(Settings.from_env({}, web_workers=setting)) == expected
+
+
+class _TakenFirst:
+    """Ports promised to someone else: the first ``count`` the kernel offers."""
+
+    def __init__(self, count: int):
+        self.count, self.offered = count, []
+
+    def __contains__(self, port) -> bool:
+        self.offered.append(port)
+        return len(self.offered) <= self.count
+
+
+def test_the_embedded_redis_port_is_never_one_promised_to_the_web_server():
+    from papermirror import embedded
+
+    taken = _TakenFirst(2)
+    port = embedded.free_port(avoid=taken)
+    # Both refused ports were asked about, and the one returned is the third offered.
+    assert len(taken.offered) == 3 and port == taken.offered[2]
+    assert embedded.free_port(avoid=()) > 0
