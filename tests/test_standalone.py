@@ -76,3 +76,19 @@ def test_fixtures_ship_with_their_sources(folder):
     ours = ROOT / "tests" / "fixtures" / folder
     assert (ours / "SOURCES.md").is_file()
     assert len([p for p in ours.rglob("*") if p.is_file()]) > 1
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_no_tracked_link_points_outside_the_repository():
+    """A symbolic link in the index (mode 120000) must stay inside the repository."""
+    offenders = []
+    for line in _git("ls-files", "-s", cwd=ROOT).splitlines():
+        meta, name = line.split("\t", 1)
+        mode, sha, _stage = meta.split()
+        if mode != "120000":
+            continue
+        target = _git("cat-file", "blob", sha, cwd=ROOT)
+        resolved = os.path.normpath(ROOT / Path(name).parent / target)
+        if os.path.isabs(target) or not resolved.startswith(str(ROOT) + os.sep):
+            offenders.append(f"{name} -> {target}")
+    assert offenders == []
