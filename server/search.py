@@ -217,18 +217,19 @@ def related_results(paper_id: str) -> tuple[Paper | None, list[Result], str | No
     ref = parse_id(paper_id)
     if ref is None:
         return None, [], "That is not an arXiv identifier (such as 2104.12255)."
-    paper = services().store.get(ref.id)
+    blob = services().store.get_blob(ref.id)
+    paper = _decode(blob) if blob else None
     if paper is None:
         return None, [], "The mirror does not hold this paper yet: open its page first."
     same = request.args.get("same_category", "1").strip().lower() not in ("0", "false", "no")
     hits = _engine().related(paper, RELATED, same_category=same)
     blobs = services().store.get_blobs([h.id for h in hits])
+    from papermirror.search.highlight import highlight
+
     results = []
     for hit, blob in zip(hits, blobs, strict=True):
         if blob:
             p = _decode(blob)
-            from papermirror.search.highlight import highlight
-
             title = Markup(highlight(p.title, frozenset(), tex=True))
             results.append(Result(p, hit.score, title, Markup()))
     return paper, results, None
