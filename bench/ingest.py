@@ -22,7 +22,7 @@ import _common
 import feedparser
 import redis
 
-from papermirror import embedded
+from papermirror import buckets, embedded
 from papermirror.arxiv.feeds import parse_feed
 from papermirror.daily import store_day
 from papermirror.listings import Listings
@@ -68,7 +68,7 @@ def main() -> None:
                 t = time.perf_counter()
                 ingest(client, body)
                 rerun.append(time.perf_counter() - t)
-            papers = sum(1 for _ in client.scan_iter(match="pm:p:*", count=1000))
+            papers = buckets.count(client)
         finally:
             server.stop()
     med = statistics.median

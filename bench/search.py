@@ -40,7 +40,7 @@ import _common
 import redis
 from import_snapshot import fixture_records, write_snapshot
 
-from papermirror import embedded
+from papermirror import buckets, embedded
 from papermirror.arxiv.snapshot import iter_snapshot
 from papermirror.history import import_snapshot
 from papermirror.records import Paper
@@ -183,7 +183,7 @@ def one_round(tmp: Path, snapshot: Path, records: list[dict], docs: list, rng) -
         index_seconds = time.perf_counter() - started
         disk = sum(f.stat().st_size for f in index.iterdir() if f.is_file())
         web = Web(settings)
-        ids = [k.decode()[5:] for k in client.scan_iter(match="pm:p:*", count=5000)]
+        ids = list(buckets.ids(client))
         ids = rng.sample(ids, 200)
         page_id = ids[0]
         for _ in range(3):  # warm: cached from now on (a first answer may be slow)

@@ -3,8 +3,9 @@
 The papers are parsed from the real 2024 feed fixture and stored with the
 mirror's own Store into an empty embedded Redis; the figure is the growth of
 Redis' used_memory divided by the number of papers. In the same run, as the
-baseline, the same papers are stored as the first release encoded them
-(format 1: zstd level 3, 32 KB dictionary). For scale it also reports what the
+baseline, the same papers are stored as the first release stored them (format
+1: zstd level 3, 32 KB dictionary, one string key per paper; now: a hundred to a
+hash, see papermirror.buckets). For scale it also reports what the
 records take as plain JSON. 3 repeats, min/median/max.
 
 Goal: at most 600 bytes per paper.
@@ -21,7 +22,7 @@ import _common
 import redis
 import zstandard
 
-from papermirror import codec, embedded, keys
+from papermirror import buckets, codec, embedded, keys
 from papermirror.arxiv.feeds import parse_feed
 from papermirror.store import Store
 from tests.conftest import FIXTURES
@@ -35,7 +36,7 @@ def format1(papers) -> dict[str, bytes]:
     d = zstandard.ZstdCompressionDict(codec.DICT_PATH.read_bytes())
     c = zstandard.ZstdCompressor(dict_data=d, level=3, write_content_size=True)
     return {
-        keys.paper(p.id): bytes((codec.FORMAT_ZSTD_DICT,)) + c.compress(codec.serialize(p))
+        keys.legacy_paper(p.id): bytes((codec.FORMAT_ZSTD_DICT,)) + c.compress(codec.serialize(p))
         for p in papers
     }
 
@@ -53,15 +54,15 @@ def main() -> None:
         try:
             client = redis.Redis.from_url(server.url)
             for _ in range(args.repeats):
-                for figures, write in (
-                    (now, lambda: Store(client).upsert_many(papers)),
-                    (old, lambda: client.mset(old_blobs)),
+                for figures, write, stored in (
+                    (now, lambda: Store(client).upsert_many(papers), buckets.count),
+                    (old, lambda: client.mset(old_blobs), lambda c: c.dbsize()),
                 ):
                     client.flushall()
                     before = client.info("memory")["used_memory"]
                     write()
                     after = client.info("memory")["used_memory"]
-                    assert client.dbsize() == len(papers)
+                    assert stored(client) == len(papers)
                     figures.append((after - before) / len(papers))
         finally:
             server.stop()

@@ -149,6 +149,13 @@ class EmbeddedRedis:
             self.process.wait()
 
 
+# Paper records are kept a hundred to a hash (see papermirror.buckets); a hash stays
+# in Redis's compact encoding while each value is at most this long, so a rare
+# record over 8 KB turns only its own bucket into a plain hash. Redis 7 reads this
+# name as an alias of hash-max-listpack-value; Redis 6 knows only this one.
+COMPACT_HASHES = ("--hash-max-ziplist-value", "8192")
+
+
 def start(
     data_dir: str | Path,
     port: int | None = None,
@@ -191,6 +198,7 @@ def start(
         "noeviction",
         "--protected-mode",
         "yes",
+        *COMPACT_HASHES,
         *extra_args,
     ]
     process = subprocess.Popen(

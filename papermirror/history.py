@@ -6,8 +6,9 @@ newer one, and importing twice changes nothing.
 
 The snapshot import is built for millions of lines: worker processes parse and
 encode blocks of lines, and this process writes each block with one Lua call
-that sets every key not stored yet (``SET NX``). Only keys that already exist
-take the careful path: compare bytes, then merge under WATCH.
+that stores every record not stored yet (``HSETNX``, see :mod:`papermirror.buckets`).
+Only records already stored take the careful path: compare bytes, then merge
+under WATCH.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import orjson
 import redis
 
-from papermirror import codec, keys
+from papermirror import buckets, codec, keys
 from papermirror.arxiv.bylines import paper_ref, split_authors, tex_to_unicode
 from papermirror.arxiv.oai import clean_abstract, rfc2822_to_iso
 from papermirror.arxiv.snapshot import clean_text, open_counted, read_blocks
@@ -35,11 +36,14 @@ log = logging.getLogger(__name__)
 BLOCK_SIZE = 1 << 20  # bytes of snapshot lines per worker task (~600 papers)
 
 
-# Set every key that is not stored yet; return the (1-based) positions of those that were.
+# Store every record that is not stored yet; return the (1-based) positions of those that
+# were. KEYS[i] is record i's bucket, ARGV[2i-1] and ARGV[2i] its field and blob.
 _SET_NEW = """
 local existed = {}
 for i = 1, #KEYS do
-  if not redis.call('SET', KEYS[i], ARGV[i], 'NX') then existed[#existed + 1] = i end
+  if redis.call('HSETNX', KEYS[i], ARGV[2 * i - 1], ARGV[2 * i]) == 0 then
+    existed[#existed + 1] = i
+  end
 end
 return existed
 """
@@ -173,8 +177,11 @@ class SnapshotWriter:
         """Store one block's records and count what happened to them."""
         if not ids:
             return
-        names = [keys.paper(i) for i in ids]
-        existed = self._set_new(keys=names, args=blobs)
+        slots = [keys.paper_slot(i) for i in ids]
+        args = [
+            part for (_, field), blob in zip(slots, blobs, strict=True) for part in (field, blob)
+        ]
+        existed = self._set_new(keys=[bucket for bucket, _ in slots], args=args)
         report.added += len(ids) - len(existed)
         # The search indexers follow new records; merged ones announce in upsert_many.
         skip = set(existed)
@@ -185,7 +192,7 @@ class SnapshotWriter:
         # nothing; anything else goes through the store's merge, which never
         # lets an older version replace a newer one.
         positions = [i - 1 for i in existed]
-        old = self.redis.mget([names[i] for i in positions])
+        old = buckets.get_many(self.redis, [ids[i] for i in positions])
         changed = [
             codec.decode(blobs[i]) for i, o in zip(positions, old, strict=True) if o != blobs[i]
         ]

@@ -7,10 +7,30 @@ key name is paid once per paper.
 PREFIX = "pm:"
 
 
-# One compact blob per paper (see papermirror.codec).
-def paper(paper_id: str) -> str:
-    """The record of one paper."""
-    return f"{PREFIX}p:{paper_id}"
+# One compact blob per paper (see papermirror.codec), a hundred papers to a hash
+# (see papermirror.buckets): the hash of ``2411.12345`` is ``pm:p:2411.123``, its
+# field ``45``. No paper id is a bucket's name (ids end in at least 4 digits).
+PAPERS_MATCH = f"{PREFIX}p:*"
+BUCKET_PREFIX = f"{PREFIX}p:"
+
+
+def paper_slot(paper_id: str) -> tuple[str, str]:
+    """The hash that holds one paper's record, and the record's field in it."""
+    return f"{BUCKET_PREFIX}{paper_id[:-2]}", paper_id[-2:]
+
+
+def paper_id(bucket: str | bytes, field: str | bytes) -> str:
+    """The paper id of a bucket's field (the inverse of :func:`paper_slot`)."""
+    if isinstance(bucket, bytes):
+        bucket = bucket.decode()
+    if isinstance(field, bytes):
+        field = field.decode()
+    return bucket[len(BUCKET_PREFIX) :] + field
+
+
+def legacy_paper(paper_id: str) -> str:
+    """Where releases before the buckets kept a paper's record (one string key each)."""
+    return f"{BUCKET_PREFIX}{paper_id}"
 
 
 def missing(paper_id: str) -> str:

@@ -1,7 +1,7 @@
 """The Redis store of paper records, the negative cache and the fetch queue state.
 
-One compact blob per paper (see :mod:`papermirror.codec`); key names come from
-:mod:`papermirror.keys`.
+One compact blob per paper (see :mod:`papermirror.codec`), a hundred to a Redis
+hash (see :mod:`papermirror.buckets`); key names come from :mod:`papermirror.keys`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import redis
 
-from papermirror import codec, keys
+from papermirror import buckets, codec, keys
 from papermirror.records import Paper, merge
 from papermirror.search.announce import announce
 
@@ -28,7 +28,7 @@ class Store:
     # --- records -----------------------------------------------------------
     def get_blob(self, paper_id: str) -> bytes | None:
         """The stored blob of one paper (cheap; the web tier keys its caches on it)."""
-        return self.redis.get(keys.paper(paper_id))
+        return buckets.get(self.redis, paper_id)
 
     def get(self, paper_id: str) -> Paper | None:
         """The record of one paper, or None."""
@@ -37,9 +37,7 @@ class Store:
 
     def get_blobs(self, paper_ids: Sequence[str]) -> list[bytes | None]:
         """Blobs for several papers in one round trip, in order."""
-        if not paper_ids:
-            return []
-        return self.redis.mget([keys.paper(i) for i in paper_ids])
+        return buckets.get_many(self.redis, paper_ids)
 
     def upsert(self, paper: Paper) -> Paper:
         """Merge ``paper`` into the stored record and return what is stored now."""
@@ -56,24 +54,25 @@ class Store:
             batch[p.id] = merge(batch.get(p.id), p)
         if not batch:
             return []
-        names = [keys.paper(i) for i in batch]
+        ids = list(batch)
+        names = sorted({keys.paper_slot(i)[0] for i in ids})
         for _ in range(_WATCH_RETRIES):
             with self.redis.pipeline() as pipe:
                 try:
                     pipe.watch(*names)
-                    old_blobs = pipe.mget(names)
+                    old_blobs = buckets.get_many(pipe, ids)
                     merged, writes = [], {}
-                    for name, new, old_blob in zip(names, batch.values(), old_blobs, strict=True):
+                    for paper_id, new, old_blob in zip(ids, batch.values(), old_blobs, strict=True):
                         old = codec.decode(old_blob) if old_blob else None
                         result = merge(old, new)
                         merged.append(result)
                         if result != old:
-                            writes[name] = codec.encode(result)
+                            writes[paper_id] = codec.encode(result)
                     pipe.multi()
                     if writes:
-                        pipe.mset(writes)
+                        buckets.set_many(pipe, writes)
                         # The search indexers follow every write (same transaction).
-                        announce(pipe, (i for i in batch if keys.paper(i) in writes))
+                        announce(pipe, (i for i in batch if i in writes))
                     # A paper that exists is no longer missing nor failing.
                     pipe.delete(
                         *(keys.missing(i) for i in batch), *(keys.fetch_error(i) for i in batch)
@@ -86,7 +85,7 @@ class Store:
 
     def count(self) -> int:
         """Number of stored papers (scans; for status pages, not hot paths)."""
-        return sum(1 for _ in self.redis.scan_iter(match=keys.paper("*"), count=1000))
+        return buckets.count(self.redis)
 
     # --- negative cache and fetch errors ------------------------------------
     def mark_missing(self, paper_ids: Iterable[str], ttl: int) -> None:
@@ -117,7 +116,7 @@ class Store:
             return []
         with self.redis.pipeline(transaction=False) as pipe:
             for i in paper_ids:
-                pipe.get(keys.paper(i))
+                pipe.hget(*keys.paper_slot(i))
                 pipe.exists(keys.missing(i))
                 pipe.get(keys.fetch_error(i))
             flat = pipe.execute()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from papermirror import keys
+from papermirror import buckets, keys
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.embedded import start as start_redis
@@ -314,7 +314,7 @@ def test_the_operator_clears_the_cache(make, llm, redis_client):
     faqs = FaqStore(redis_client)
     assert faqs.clear() == 1
     assert faqs.get(key()) is None and faqs.versions(faqkit.PAPER_ID, "en", "test-model") == []
-    assert redis_client.exists(keys.paper(faqkit.PAPER_ID))  # papers stay
+    assert buckets.get(redis_client, faqkit.PAPER_ID)  # papers stay
 
 
 @pytest.mark.parametrize(

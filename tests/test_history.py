@@ -10,7 +10,7 @@ import lzma
 import pytest
 import zstandard
 
-from papermirror import codec, keys
+from papermirror import buckets, codec, keys
 from papermirror.arxiv.harvest import HarvestError, harvest
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
@@ -122,9 +122,11 @@ def test_harvest_follows_tokens_and_waits_out_flow_control(oai_settings, redis_c
     many = Store(redis_client).get("0811.3693")
     assert many.version == 18 and len(many.versions) == 18
     # Running it again changes nothing.
-    before = {k: redis_client.get(k) for k in redis_client.scan_iter(match="pm:p:*")}
+    stored = sorted(buckets.ids(redis_client))
+    before = buckets.get_many(redis_client, stored)
     run_harvest(oai_settings, redis_client)
-    assert {k: redis_client.get(k) for k in redis_client.scan_iter(match="pm:p:*")} == before
+    assert sorted(buckets.ids(redis_client)) == stored
+    assert buckets.get_many(redis_client, stored) == before
 
 
 def test_harvest_empty_window_and_errors(oai_settings, redis_client, replay):

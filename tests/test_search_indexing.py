@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from papermirror import keys
+from papermirror import buckets, keys
 from papermirror.arxiv.http import PoliteSession
 from papermirror.arxiv.limiter import ArxivLimiter
 from papermirror.daily import fetch_daily
@@ -83,7 +83,7 @@ def test_a_daily_fetch_is_findable_without_reindex(redis_url, redis_client, repl
     findable_before = indexer  # the indexer starts on an empty Redis
     report = fetch_daily(settings, redis_client, session, FOUR_CATS)
     assert report.outcomes
-    ids = [k.decode().rsplit(":", 1)[1] for k in redis_client.scan_iter(match="pm:p:*")]
+    ids = list(buckets.ids(redis_client))
     assert ids
     for paper_id in ids:
         findable(findable_before, f"id:{paper_id}", paper_id)
@@ -123,7 +123,7 @@ def test_reindex_gives_what_incremental_indexing_gave(redis_url, redis_client, r
     stop = threading.Event()
     thread = threading.Thread(target=incremental.run, args=(stop,), daemon=True)
     thread.start()
-    count = len(list(redis_client.scan_iter(match="pm:p:*")))
+    count = buckets.count(redis_client)
     a = TantivyEngine(tmp_path / "a")
     deadline = time.monotonic() + 20
     while a.count() < count and time.monotonic() < deadline:

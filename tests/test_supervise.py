@@ -20,7 +20,7 @@ import requests
 from rq import Worker
 from rq.cron import CronScheduler
 
-from papermirror import embedded
+from papermirror import buckets, embedded
 from tests.stack import Mirror, process_tree
 
 pytestmark = pytest.mark.slow
@@ -163,7 +163,7 @@ def test_kill_9_of_the_embedded_redis_mid_fetch(tmp_path, replay):
         # The eight are fetched with no one visiting again (the sweeper), and a new
         # first visit works as usual.
         deadline = time.monotonic() + 90
-        while client.exists(*(f"pm:p:{i}" for i in batch)) < len(batch):
+        while None in buckets.get_many(client, batch):
             assert time.monotonic() < deadline, f"stranded ids:\n{mirror.log}"
             time.sleep(0.5)
         assert open_page(mirror, f"/arxiv/{late}").status_code == 200

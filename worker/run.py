@@ -31,6 +31,7 @@ from rq.cron import CronScheduler
 from rq.scheduler import RQScheduler
 from rq.utils import import_attribute
 
+from papermirror import buckets
 from papermirror.settings import Settings
 from worker import services as services_mod
 from worker.services import Service
@@ -175,10 +176,24 @@ def run_worker(args: argparse.Namespace, with_scheduler: bool = True) -> int:
     return 0 if worker._stop_requested else 1
 
 
+def migrate_records() -> None:
+    """Move records an older release kept one per key into buckets (see papermirror.buckets).
+
+    Every worker start does it: it is idempotent, safe beside other writers, and a
+    quick SCAN when there is nothing to move.
+    """
+    client = redis.Redis.from_url(redis_url())
+    wait_for_redis(client)
+    moved = buckets.migrate(client)
+    if moved:
+        log.info("moved %d paper records into buckets", moved)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the worker(s), and the services child with ``--cron``/``--indexer``, until SIGTERM."""
     args = parse(argv)
     logging.basicConfig(level=args.logging_level, format="%(asctime)s %(name)s: %(message)s")
+    migrate_records()
     with_services = args.cron or args.indexer
     if args.processes <= 1 and not with_services:
         return run_worker(args)

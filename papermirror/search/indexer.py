@@ -23,7 +23,7 @@ from pathlib import Path
 
 import redis
 
-from papermirror import keys, malloc
+from papermirror import buckets, keys, malloc
 from papermirror.search.announce import entry_ids
 from papermirror.search.index_files import (
     INDEX_VERSION,
@@ -157,7 +157,7 @@ class Indexer:
         try:
             for start in range(0, len(ids), MGET_CHUNK):
                 chunk = ids[start : start + MGET_CHUNK]
-                blobs = self.redis.mget([keys.paper(i) for i in chunk])
+                blobs = buckets.get_many(self.redis, chunk)
                 # One delete for the chunk, before its adds: replaces what the index held.
                 writer.delete_documents_by_query(term_set("id", chunk))
                 for doc in documents(self.redis, blobs):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import orjson
 import redis
 
-from papermirror import codec, keys
+from papermirror import buckets, codec, keys
 from papermirror.search.index_files import stream_id, write_position, write_version
 from papermirror.search.service import index_dir
 from papermirror.search.tantivy_engine import TantivyEngine
@@ -87,21 +87,14 @@ def reindex(
             if time.monotonic() > deadline:
                 raise
             time.sleep(LOCK_RETRY)
-    total = client.dbsize()
+    total = buckets.count(client)
     done = 0
     try:
         writer.delete_all_documents()
-        batch: list[bytes] = []
-        for name in client.scan_iter(match=keys.paper("*"), count=MGET_CHUNK):
-            batch.append(name)
-            if len(batch) >= MGET_CHUNK:
-                done += _add_all(client, writer, batch)
-                batch = []
-                if progress:
-                    progress(done, total)
-        done += _add_all(client, writer, batch)
-        if progress:
-            progress(done, total)
+        for blobs in buckets.scan(client):
+            done += _add_all(client, writer, blobs)
+            if progress:
+                progress(done, total)
         writer.commit()
         writer.wait_merging_threads()
     finally:
@@ -113,10 +106,8 @@ def reindex(
     return position
 
 
-def _add_all(client: redis.Redis, writer, names: list[bytes]) -> int:
-    if not names:
-        return 0
-    docs = documents(client, client.mget(names))
+def _add_all(client: redis.Redis, writer, blobs: list[bytes]) -> int:
+    docs = documents(client, blobs)
     for doc in docs:
         writer.add_document(doc)
     return len(docs)
