@@ -86,16 +86,13 @@ def tree_pss(pid: int) -> dict:
 
 
 def _role(pid: int) -> str:
-    """Which of worker.run's forks a process is: the services child alone maps tantivy."""
+    """A process forked by another of the same command line: granian's web worker."""
     try:
-        maps = Path(f"/proc/{pid}/maps").read_text()
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         ppid_cmd = Path(f"/proc/{_ppid(pid)}/cmdline").read_bytes()
     except OSError:
         return ""
-    if b"worker.run" not in cmd or b"worker.run" not in ppid_cmd:
-        return ""
-    return " (services child)" if "tantivy" in maps else " (RQ worker)"
+    return " (forked worker)" if cmd == ppid_cmd else ""
 
 
 def _ppid(pid: int) -> int:
