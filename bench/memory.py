@@ -3,8 +3,9 @@
 PSS (proportional set size, from /proc/PID/smaps_rollup) splits each shared
 page among the processes that map it, so the sum over a process tree is what
 the tree really costs. Each repeat starts the default `papermirror up`, lets it
-settle, serves one cached page and one listing so every process has done real
-work, waits, then sums PSS over the supervisor and all its descendants. The
+settle, serves a paper (a first visit, then cached), the home page, a listing
+and a search, so every process has done real work and the web worker compiled
+the templates readers use, waits, then sums PSS over the supervisor and all its descendants. The
 baseline is gunicorn with one sync worker serving a one-route Flask app.
 
 Goal (issue 9): at most 120 MB for `papermirror up`.
@@ -31,6 +32,8 @@ from tests.replay import ReplayServer
 from tests.stack import Mirror
 
 PAPER = "/arxiv/1707.08567v1"
+# What a reader opens besides papers: each page's templates get compiled (server.serve).
+OTHER_PAGES = ["/", "/arxiv/cs.AI", "/search?q=neural"]
 
 
 def pss_kb(pid: int) -> int:
@@ -111,6 +114,8 @@ def measure_mirror(replay: ReplayServer, settle: float) -> dict:
                 time.sleep(0.5)
             for _ in range(20):  # reach every web process
                 requests.get(mirror.base + PAPER, timeout=10)
+                for page in OTHER_PAGES:
+                    requests.get(mirror.base + page, timeout=10)
             time.sleep(settle)
             return tree_pss(mirror.process.pid)
         finally:
