@@ -33,3 +33,7 @@ def _build() -> tuple[Settings, redis.Redis, PoliteSession]:
     client = redis.Redis.from_url(settings.redis_address)
     limiter = ArxivLimiter(client, settings.arxiv_min_interval)
     return settings, client, PoliteSession(settings, limiter)
+
+
+# Forget the built context (tests change the settings between jobs run in-process).
+context.cache_clear = _build.cache_clear
