@@ -255,3 +255,21 @@ def parse_spec(text: str) -> Spec | None:
 
 def _sorted(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(names, key=str.lower))
+
+
+def follow_terms(categories: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(valid canonical terms, invalid names) of a followed-categories list.
+
+    A term is a current category or archive, in any case; a category whose
+    archive is also followed is dropped, since the archive's feed covers it.
+    """
+    valid: dict[str, None] = {}
+    invalid = []
+    for raw in categories:
+        name = canonical_category(raw)
+        if name in ARCHIVES or name in CATEGORIES:
+            valid[name] = None
+        elif raw.strip():
+            invalid.append(raw.strip())
+    terms = [t for t in valid if "." not in t or t.partition(".")[0] not in valid]
+    return terms, invalid

@@ -1,10 +1,10 @@
 """The ``papermirror`` command: ``papermirror up`` runs the whole mirror.
 
 It starts Redis (embedded, unless PAPERMIRROR_REDIS_URL names one), the RQ
-workers (whose parent also runs RQ's schedulers in threads) and the granian
-web server as child processes, keeps them alive (see :mod:`papermirror.supervise`),
-and stops them all cleanly on Ctrl-C or SIGTERM. It launches the server and the
-workers by module name, so it imports neither. ``fetch``, ``backfill``,
+workers (threads of one process, which also runs RQ's schedulers and the search
+indexer) and the granian web server as child processes, keeps them alive (see
+:mod:`papermirror.supervise`), and stops them all cleanly on Ctrl-C or SIGTERM. It
+launches the server and the workers by module name, so it imports neither. ``fetch``, ``backfill``,
 ``import``, ``backup`` and ``restore`` live in :mod:`papermirror.commands`.
 """
 
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from papermirror import embedded, keys
-from papermirror.layout import worker_processes
+from papermirror.layout import rq_workers
 from papermirror.settings import Settings
 from papermirror.supervise import Child, Supervisor, die_with_parent
 
@@ -50,9 +50,9 @@ def children(settings: Settings) -> list[Child]:
             settings.access_log,
         ],
     )
-    # One process forks the RQ workers, which share its imports, and one child that
-    # runs RQ's cron scheduler (daily feeds, pending sweeper) and the search index's
-    # one writer, the indexer, in threads (see worker.run, worker.services).
+    # One process runs, in threads, the RQ workers, RQ's cron scheduler (daily feeds,
+    # pending sweeper) and job scheduler, and the search index's one writer, the
+    # indexer (see worker.run, worker.services, worker.threads).
     workers = Child(
         "workers",
         [
@@ -61,8 +61,8 @@ def children(settings: Settings) -> list[Child]:
             "worker.run",
             "--cron",
             "--indexer",
-            "--processes",
-            str(worker_processes(settings)),
+            "--workers",
+            str(rq_workers(settings)),
             "--worker-class",
             WORKER_CLASS,
             # Every minute, not RQ's default ten: requeues the job of a worker that

@@ -32,7 +32,7 @@ from papermirror import listings as lst
 from papermirror import metrics
 from papermirror.arxiv.feeds import Announcement, Feed, feed_url, parse_feed
 from papermirror.arxiv.http import ArxivUnavailable, PoliteSession
-from papermirror.categories import ARCHIVES, CATEGORIES, canonical_category, parse_spec
+from papermirror.categories import follow_terms, parse_spec
 from papermirror.listings import Entry, Listings
 from papermirror.search.announce import record_announced
 from papermirror.settings import Settings
@@ -98,24 +98,6 @@ class DailyReport:
             "papers": self.papers,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
-
-
-def follow_terms(categories: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(valid canonical terms, invalid names) of a followed-categories list.
-
-    A term is a current category or archive, in any case; a category whose
-    archive is also followed is dropped, since the archive's feed covers it.
-    """
-    valid: dict[str, None] = {}
-    invalid = []
-    for raw in categories:
-        name = canonical_category(raw)
-        if name in ARCHIVES or name in CATEGORIES:
-            valid[name] = None
-        elif raw.strip():
-            invalid.append(raw.strip())
-    terms = [t for t in valid if "." not in t or lst.archive_of(t) not in valid]
-    return terms, invalid
 
 
 def plan_requests(terms: Sequence[str], base: str, max_url: int = MAX_URL) -> list[list[str]]:

@@ -19,16 +19,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import redis
 
 from papermirror import keys, metrics
-from papermirror.arxiv.api import BATCH_SIZE, ApiClient, ArxivError
-from papermirror.arxiv.http import ArxivUnavailable
 from papermirror.locks import try_lock
 from papermirror.pending import PendingQueue
 from papermirror.settings import Settings
 from papermirror.store import Store
+
+if TYPE_CHECKING:
+    from papermirror.arxiv.api import ApiClient
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,10 @@ class Drainer:
                 return report
 
     def _drain_locked(self, report: DrainReport) -> None:
+        # Only the workers drain: the web tier, which enqueues, need not load the
+        # arXiv client and requests (~3 MB in each web process).
+        from papermirror.arxiv.api import BATCH_SIZE, ArxivError, ArxivUnavailable
+
         limiter = self.api.session.limiter
         if self.settings.coalesce_window > 0 and self.pending.count():
             time.sleep(self.settings.coalesce_window)  # let a burst of visits gather

@@ -26,8 +26,8 @@ def web_processes(settings: Settings) -> int:
     return max(1, min(MAX_AUTO_WEB, (os.cpu_count() or 1) // 2))
 
 
-def worker_processes(settings: Settings) -> int:
-    """RQ worker processes: the setting (default 2).
+def rq_workers(settings: Settings) -> int:
+    """RQ workers: the setting (default 2); threads of one process under `papermirror up`.
 
     arXiv's limiter serialises every request, so more workers do not fetch
     faster; two let a first visit be fetched while the other runs the daily job.

@@ -15,18 +15,19 @@ Two kinds, by where they are counted:
 Gauges that Redis already knows (pending ids, queue lengths, failed jobs, the
 newest listing) are read when scraped, by ``server.metrics``'s collector.
 
-To add a metric: define it below (a prometheus-client object if the web tier
-counts it, a :class:`Shared` one if a worker does) and call it where the event
+To add a metric: define it below (an entry of ``_IN_PROCESS``, a prometheus-client
+object made at its first use, if the web tier counts it, a :class:`Shared` one if a
+worker does) and call it where the event
 happens. Shared metrics are exported by the collector with no further code.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 import redis
-from prometheus_client import Counter, Histogram
 
 from papermirror import keys
 
@@ -36,33 +37,56 @@ NAMESPACE = "papermirror"
 _SEP = "\x1f"  # joins label values in a hash field; cannot occur in a route or category
 
 # --- in-process: the web tier ---------------------------------------------------------
-# Every in-process metric has labels, so that importing this module (every
-# process does) creates no multiprocess file until a value is actually counted.
-HTTP_REQUESTS = Counter(
-    "http_requests",
-    "HTTP requests answered, by route (the URL rule), method and status",
-    ["route", "method", "status"],
-    namespace=NAMESPACE,
-)
-HTTP_LATENCY = Histogram(
-    "http_request_duration_seconds",
-    "Time to answer an HTTP request, by route",
-    ["route"],
-    namespace=NAMESPACE,
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-PAGE_CACHE = Counter(
-    "page_cache_lookups",
-    "Lookups in a web process's cache of rendered pages, by cache and result (hit, miss)",
-    ["cache", "result"],
-    namespace=NAMESPACE,
-)
-FIRST_VISITS = Counter(
-    "first_visit_ids",
-    "Paper ids queued for a fetch by a visit, new (never stored) or refresh (newer version)",
-    ["kind"],
-    namespace=NAMESPACE,
-)
+# Every in-process metric has labels, so that a process creates no multiprocess file
+# until a value is actually counted. Each is created at its first use (module
+# __getattr__): prometheus-client costs a process ~2 MB, and the workers, which count
+# only shared metrics, never load it.
+_IN_PROCESS = {
+    "HTTP_REQUESTS": (
+        "Counter",
+        "http_requests",
+        "HTTP requests answered, by route (the URL rule), method and status",
+        ["route", "method", "status"],
+        {},
+    ),
+    "HTTP_LATENCY": (
+        "Histogram",
+        "http_request_duration_seconds",
+        "Time to answer an HTTP request, by route",
+        ["route"],
+        {"buckets": (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)},
+    ),
+    "PAGE_CACHE": (
+        "Counter",
+        "page_cache_lookups",
+        "Lookups in a web process's cache of rendered pages, by cache and result (hit, miss)",
+        ["cache", "result"],
+        {},
+    ),
+    "FIRST_VISITS": (
+        "Counter",
+        "first_visit_ids",
+        "Paper ids queued for a fetch by a visit, new (never stored) or refresh (newer version)",
+        ["kind"],
+        {},
+    ),
+}
+_creating = threading.Lock()
+
+
+def __getattr__(name: str):
+    """The in-process metric ``name``, created (once) at its first use."""
+    spec = _IN_PROCESS.get(name)
+    if spec is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _creating:
+        if name not in globals():
+            import prometheus_client
+
+            kind, metric, doc, labels, options = spec
+            cls = getattr(prometheus_client, kind)
+            globals()[name] = cls(metric, doc, labels, namespace=NAMESPACE, **options)
+    return globals()[name]
 
 
 # --- shared: counted in Redis ----------------------------------------------------------

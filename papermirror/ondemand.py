@@ -18,8 +18,7 @@ from functools import lru_cache
 import redis
 
 from papermirror import keys
-from papermirror.categories import Spec
-from papermirror.daily import follow_terms
+from papermirror.categories import Spec, follow_terms
 from papermirror.listings import Listings, archive_of
 from papermirror.settings import Settings
 

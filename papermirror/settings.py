@@ -49,7 +49,10 @@ class Settings:
             "waits for arXiv, so this bounds how many first visits batch together"
         },
     )
-    workers: int = field(default=2, metadata={"doc": "RQ worker processes `papermirror up` runs"})
+    workers: int = field(
+        default=2,
+        metadata={"doc": "RQ workers (`papermirror up`: threads of one process)"},
+    )
     contact: str = field(
         default="", metadata={"doc": "your e-mail, sent to arXiv in the User-Agent (please set it)"}
     )

@@ -27,7 +27,6 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from papermirror import keys
-from server import opsreport
 from server.services import services
 
 log = logging.getLogger(__name__)
@@ -174,14 +173,22 @@ def logout():
 @bp.get("")
 def page():
     """The operator page."""
-    report = opsreport.gather(services().redis)
+    report = _gather()
     return render_template("admin.html", report=report, csrf=csrf_token())
 
 
 @bp.get("/status.json")
 def status_json():
     """The same report as JSON (what ``papermirror status --json`` prints)."""
-    return jsonify(opsreport.gather(services().redis))
+    return jsonify(_gather())
+
+
+def _gather() -> dict:
+    # Imported here: it loads RQ's cron module, croniter and dateutil (~2 MB in every
+    # web process), for a page only the operator opens.
+    from server import opsreport
+
+    return opsreport.gather(services().redis)
 
 
 @bp.post("/jobs/<queue>/<job_id>/<action>")

@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify
 from rq import Worker
 
 from papermirror import keys
-from papermirror.layout import worker_processes
+from papermirror.layout import rq_workers
 from server.outage import RETRY_AFTER
 from server.services import services
 
@@ -65,7 +65,7 @@ def healthz():
         log.warning("healthz: Redis unreachable: %s: %s", type(exc).__name__, exc)
         body = jsonify(status="down", redis="unreachable")
         return body, 503, {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
-    expected = worker_processes(svc.settings)
+    expected = rq_workers(svc.settings)
     return jsonify(
         # A lost worker shows: fewer than the mirror runs is degraded, not ok.
         status="ok" if workers >= expected else "degraded",

@@ -37,8 +37,8 @@ from prometheus_client.core import (
 from rq import Queue, Worker
 
 from papermirror import keys, metrics
+from papermirror.categories import follow_terms
 from papermirror.clock import EASTERN
-from papermirror.daily import follow_terms
 from papermirror.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from papermirror import malloc
 from server import compress
 
 MARK = "X-Papermirror-Microcache"
@@ -221,6 +222,7 @@ def _build(status: str, headers: list, body: bytes, etag: str, ttl: float) -> En
     base = [(n, v) for n, v in headers if n.lower() not in _DROP]
     ctype = _header(headers, "content-type")
     codings = compress.variants(body) if compress.compressible(ctype, len(body)) else {}
+    malloc.trim_soon()  # rendering and compressing freed megabytes: give them back
     codings.setdefault("identity", body)
     answers = {}
     size = 0

@@ -12,8 +12,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from papermirror import keys
-from papermirror.categories import ARCHIVES, CATEGORIES, category_name
-from papermirror.daily import follow_terms
+from papermirror.categories import ARCHIVES, CATEGORIES, category_name, follow_terms
 from papermirror.listings import Listings, archive_of
 from papermirror.ondemand import followed_terms
 from papermirror.reasons import feed_status

@@ -10,7 +10,8 @@ and threads, in 2 MB less (bench/servers.py). What gunicorn's hooks did, this do
   compiled, in the main process, and ``gc.freeze()`` moves it out of the
   collector's reach; granian then forks its workers, which share those pages
   instead of importing it all again (and a collection never writes to, so
-  never copies, them). A lone worker builds the app itself;
+  never copies, them). A lone worker builds the app itself, and compiles each
+  template at its first use;
 * **each worker**, as it starts: a short GIL switch interval, ``gc.freeze()``,
   death with the main process (no orphan holds the port after a kill -9), and
   prometheus-client's ``mark_process_dead`` for workers that are gone;
@@ -40,14 +41,17 @@ _SUMMARY = "Paper Mirror's web server (granian), configured by PAPERMIRROR_* set
 _app = None  # the WSGI app, built in the main process before granian forks its workers
 
 
-def build_app(settings: Settings):
-    """The mirror's Flask app, templates compiled, behind the trusted proxies' headers."""
+def build_app(settings: Settings, compile_templates: bool = True):
+    """The mirror's Flask app, behind the trusted proxies' headers; with
+    ``compile_templates``, every template compiled now rather than at its first use."""
     from server import create_app
 
     app = create_app(settings)
-    # Compile every template once here, not in each worker on its first request.
-    for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml"))):
-        app.jinja_env.get_template(name)
+    if compile_templates:
+        # Compile every template once here, not in each worker on its first request.
+        names = app.jinja_env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")))
+        for name in names:
+            app.jinja_env.get_template(name)
     if settings.forwarded_allow_ips.strip():
         from server.proxies import BehindProxy
 
@@ -68,7 +72,11 @@ def worker_app():
     metrics.forget_dead_processes()
     global _app
     if _app is None:  # one worker: built here, not preloaded (see main)
-        _app = build_app(Settings.from_env())
+        # Its templates are compiled at their first use, as Jinja does: compiled
+        # up front, the 24 of them take 2.6 MB, some for pages few ever open
+        # (the operator's, the extension's, the FAQ's). Preloaded, they are compiled
+        # once for every worker to share.
+        _app = build_app(Settings.from_env(), compile_templates=False)
     gc.freeze()
     return _app
 

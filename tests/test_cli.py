@@ -43,14 +43,15 @@ def papermirror(*args: str, timeout: float = 120, **env: str) -> subprocess.Comp
     )
 
 
-def test_up_runs_the_cron_scheduler_and_indexer_in_its_worker_process():
+def test_up_runs_the_workers_cron_scheduler_and_indexer_in_one_process():
     settings = Settings.from_env({}, redis_url="redis://127.0.0.1:1/0", workers=3)
     procs = {c.name: c.argv for c in children(settings)}
     # Neither the scheduler nor the index's one writer has a process of its own (issue 9).
     assert sorted(procs) == ["web", "workers"], "no process of its own for scheduler or indexer"
     argv = procs["workers"]
     assert argv[1:3] == ["-m", "worker.run"] and "--cron" in argv and "--indexer" in argv
-    assert argv[argv.index("--processes") + 1] == "3"
+    # The three RQ workers are threads of that same process (worker.threads).
+    assert argv[argv.index("--workers") + 1] == "3"
     # The URL (and any password in it) reaches rq through RQ_REDIS_URL, not argv.
     assert not any("redis://" in a for a in argv)
 

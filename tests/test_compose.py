@@ -181,7 +181,7 @@ def test_workers_scale_and_share_the_fetch_queue(spec, services):
     argv = services["worker"].argv
     # One RQ worker per replica, which runs RQ's retry scheduler itself (no --cron).
     assert argv[:3] == ["python", "-m", "worker.run"] and argv[-1] == keys.FETCH_QUEUE
-    assert "--cron" not in argv and "--processes" not in argv
+    assert "--cron" not in argv and "--workers" not in argv
     assert "--url" not in argv, "a Redis password would show in ps"
     assert services["worker"].env["RQ_REDIS_URL"] == services["worker"].env["PAPERMIRROR_REDIS_URL"]
     assert services["worker"].replicas == Settings.from_env({}).workers
@@ -224,13 +224,13 @@ def test_compose_runs_what_papermirror_up_runs(services):
     compose_web = _options(services["web"].argv[3:])
     # Only where to listen and where requests are logged differ (a container's own needs).
     assert set(web) == set(compose_web) == {"--bind", "--access-log"}
-    # The workers: the same options, but compose scales by container, not --processes,
+    # The workers: the same options, but compose scales by container, not --workers,
     # and runs the cron scheduler and the indexer as services of their own instead of
     # --cron and --indexer.
     rq = up["workers"][up["workers"].index("worker.run") + 1 :]
     for flag in ("--cron", "--indexer"):
         rq.remove(flag)
-    at = rq.index("--processes")
+    at = rq.index("--workers")
     del rq[at : at + 2]
     assert services["worker"].argv[3:] == rq
 

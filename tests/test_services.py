@@ -1,8 +1,9 @@
-"""worker.services: the threads of `papermirror up`'s services child (cron, scheduler, indexer).
+"""worker.services: the threads of `papermirror up`'s worker process (RQ workers, cron,
+scheduler, indexer).
 
 A thread that ends is started again; SIGTERM lets the indexer finish and the
 process exit 0. Under `papermirror up`, a written paper becomes findable through
-the indexer thread, also after a kill -9 of the services child (the pool forks it again).
+the indexer thread, also after a kill -9 of that process (the supervisor starts it again).
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def test_a_service_thread_that_ends_is_started_again_and_stops_on_sigterm(tmp_pa
     assert err.count("flaky failed") == 2 and "RuntimeError: boom" in err
 
 
-def services_child(mirror: Mirror) -> int:
-    """The worker.run child that runs the indexer: the only one that loaded tantivy."""
+def indexer_process(mirror: Mirror) -> int:
+    """The one worker.run process, which runs the indexer: it has loaded tantivy."""
     for pid, cmd in process_tree(mirror.process.pid):
         if "worker.run" in cmd:
             try:
@@ -84,7 +85,7 @@ def services_child(mirror: Mirror) -> int:
                     return pid
             except OSError:
                 continue
-    raise AssertionError(f"no services child:\n{mirror.log}")
+    raise AssertionError(f"no indexer in a worker.run process:\n{mirror.log}")
 
 
 def findable(mirror: Mirror, paper_id: str, timeout: float = 60) -> None:
@@ -99,7 +100,7 @@ def findable(mirror: Mirror, paper_id: str, timeout: float = 60) -> None:
 
 
 @pytest.mark.slow
-def test_up_indexes_in_its_services_child_also_after_a_kill_9(tmp_path, replay):
+def test_up_indexes_in_its_worker_process_also_after_a_kill_9(tmp_path, replay):
     first, second = fresh_ids(replay, 2, skip=30)
     mirror = Mirror.start(tmp_path / "data", replay.api_url, **FAST)
     try:
@@ -107,14 +108,15 @@ def test_up_indexes_in_its_services_child_also_after_a_kill_9(tmp_path, replay):
         assert not any("papermirror.search.indexer" in c for c in names), "no indexer process"
         assert open_page(mirror, f"/arxiv/{first}").status_code == 200
         findable(mirror, first)
-        victim = services_child(mirror)
+        assert len(mirror.processes("worker.run")) == 1, "workers and services: one process"
+        victim = indexer_process(mirror)
         os.kill(victim, signal.SIGKILL)
         killed = time.monotonic()
-        wait_for(lambda: not running(victim), RECOVERY_LIMIT, "the services child lives on")
-        # The pool forks it again after its backoff; the indexer resumes from its position.
+        wait_for(lambda: not running(victim), RECOVERY_LIMIT, "the worker process lives on")
+        # The supervisor starts it again after its backoff; the indexer resumes from its position.
         assert open_page(mirror, f"/arxiv/{second}").status_code == 200
         findable(mirror, second)
-        assert services_child(mirror) != victim
+        assert indexer_process(mirror) != victim
         print(f"\n{second} findable {time.monotonic() - killed:.1f} s after kill -9")
     finally:
         stop_cleanly(mirror)

@@ -266,3 +266,22 @@ def test_workers_die_with_a_killed_main_process(tmp_path):
         wait_for(lambda: not any(alive(pid) for pid in workers), 30, web)
     finally:
         web.stop()
+
+
+def test_a_web_process_loads_no_arxiv_client_feed_parser_or_cron_parser(tmp_path):
+    """Each web process holds its imports: the workers' arXiv client (requests, urllib3),
+    the feed parser and RQ's cron parser (croniter, dateutil) cost it ~5 MB, for nothing
+    it serves (bench/memory.py)."""
+    code = (
+        "import sys\n"
+        "from papermirror.settings import Settings\n"
+        "from server.serve import build_app\n"
+        "build_app(Settings.from_env())\n"
+        "heavy = {'requests', 'urllib3', 'feedparser', 'croniter', 'dateutil'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    env = {**os.environ, "PAPERMIRROR_DATA_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout

@@ -1,15 +1,15 @@
-"""The RQ workers of a mirror: ``python -m worker.run [--cron] [--processes N] QUEUE ...``.
+"""The RQ workers of a mirror: ``python -m worker.run [--cron] [--indexer] [--workers N] QUEUE``.
 
-`papermirror up` runs ``--cron --indexer --processes N``: one parent that
-imports the workers' code once and forks N RQ workers that share it (see
-worker.pool), and one more child that runs, in threads, RQ's cron scheduler
-(daily feeds, pending sweeper), RQ's scheduler of delayed jobs and retries and
-the search indexer (see worker.services). Each only waits on Redis most of the
-time: a thread serves it as well as a process of its own, for less memory.
-Exactly one process of a mirror may run the cron scheduler, and one per index
-the indexer: compose, which scales workers by container, keeps separate ``rq
-cron`` and ``indexer`` services and runs ``python -m worker.run QUEUE`` (one
-worker, no fork) per replica.
+`papermirror up` runs ``--cron --indexer --workers N``: one process whose
+threads are N RQ workers (see worker.threads), RQ's cron scheduler (daily feeds,
+pending sweeper), RQ's scheduler of delayed jobs and retries and the search
+indexer, each restarted when it ends (see worker.services). Each only waits on
+Redis most of the time: a thread serves it as well as a process of its own, for
+less memory, and every job shares one kept-alive arXiv session. Exactly one
+process of a mirror may run the cron scheduler, and one per index the indexer:
+compose, which scales workers by container, keeps separate ``rq cron`` and
+``indexer`` services and runs ``python -m worker.run QUEUE`` (one worker, in the
+main thread, with RQ's own signal handling) per replica.
 
 It also makes the worker patient with Redis: it waits for Redis before it
 starts, and caps RQ's reconnect backoff, so a worker that outlived a Redis
@@ -25,6 +25,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 
 import redis
 from rq.cron import CronScheduler
@@ -35,6 +36,7 @@ from papermirror import buckets
 from papermirror.settings import Settings
 from worker import services as services_mod
 from worker.services import Service
+from worker.threads import threaded
 
 log = logging.getLogger("worker.run")
 
@@ -114,10 +116,35 @@ def indexer_service() -> Service:
     return Service("indexer", body, stoppable=True)
 
 
-def run_services(args: argparse.Namespace) -> int:
-    """The services child: its own Redis client (a fork must not share a socket)."""
+def worker_service(args: argparse.Namespace, number: int) -> Service:
+    """One RQ worker, in a thread: a new one (new name, new client) at each restart."""
+    worker_class = threaded(import_attribute(args.worker_class))
+    current = {}
+
+    def body(stop):
+        name = uuid.uuid4().hex
+        # Named after the worker, so that a stop can wake it (worker.threads.unblock).
+        client = redis.Redis.from_url(redis_url(), client_name=name)
+        wait_for_redis(client, stop=stop)
+        if stop.is_set():
+            return
+        worker = worker_class(args.queues, name=name, connection=client, **worker_options(args))
+        worker.max_connection_wait_time = RECONNECT_CAP
+        current["worker"] = worker
+        if not stop.is_set():
+            worker.work(with_scheduler=False, logging_level=args.logging_level)
+
+    def on_stop():
+        if worker := current.get("worker"):
+            worker.stop()
+
+    return Service(f"rq-worker-{number}", body, stoppable=True, on_stop=on_stop)
+
+
+def run_threads(args: argparse.Namespace) -> int:
+    """The workers and the services, as threads of this process, until SIGTERM."""
     client = redis.Redis.from_url(redis_url())
-    services = []
+    services = [worker_service(args, n + 1) for n in range(max(1, args.workers))]
     if args.cron:
         services.append(cron_service(client, args.logging_level))
         services.append(scheduler_service(client, args.queues, args.logging_level))
@@ -126,10 +153,11 @@ def run_services(args: argparse.Namespace) -> int:
     return services_mod.run(services)
 
 
-def wait_for_redis(client: redis.Redis, pause: float = 0.5) -> None:
-    """Block until Redis answers: a worker started during an outage waits, not crashes."""
+def wait_for_redis(client: redis.Redis, pause: float = 0.5, stop=None) -> None:
+    """Block until Redis answers (or ``stop``, an Event, is set): a worker started
+    during an outage waits, not crashes."""
     warned = False
-    while True:
+    while not (stop and stop.is_set()):
         try:
             client.ping()
             return
@@ -148,7 +176,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--indexer", action="store_true", help="also run the search indexer (one per index)"
     )
-    p.add_argument("--processes", type=int, default=1, help="RQ workers, forked (default 1)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="RQ workers, threads of this process (default 1)"
+    )
     p.add_argument("--worker-class", default=WORKER_CLASS)
     p.add_argument("--maintenance-interval", type=int, default=60)
     p.add_argument("--worker-ttl", type=int, default=None)
@@ -161,16 +191,24 @@ def redis_url() -> str:
     return os.environ.get("RQ_REDIS_URL") or Settings.from_env().redis_address
 
 
-def run_worker(args: argparse.Namespace, with_scheduler: bool = True) -> int:
-    """One RQ worker in this process, until SIGTERM or an error it cannot handle."""
-    client = redis.Redis.from_url(redis_url())
-    wait_for_redis(client)
+def worker_options(args: argparse.Namespace) -> dict:
+    """The worker class's options from the command line."""
     options = {"maintenance_interval": args.maintenance_interval}
     if args.worker_ttl:
         options["worker_ttl"] = args.worker_ttl
-    worker = import_attribute(args.worker_class)(args.queues, connection=client, **options)
+    return options
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """One RQ worker in the main thread, with its scheduler, until SIGTERM or an error it
+    cannot handle."""
+    client = redis.Redis.from_url(redis_url())
+    wait_for_redis(client)
+    worker = import_attribute(args.worker_class)(
+        args.queues, connection=client, **worker_options(args)
+    )
     worker.max_connection_wait_time = RECONNECT_CAP
-    worker.work(with_scheduler=with_scheduler, logging_level=args.logging_level)
+    worker.work(with_scheduler=True, logging_level=args.logging_level)
     # work() also returns after an error it could not handle; exit non-zero so it
     # is restarted, unless it was asked to stop.
     return 0 if worker._stop_requested else 1
@@ -190,34 +228,14 @@ def migrate_records() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the worker(s), and the services child with ``--cron``/``--indexer``, until SIGTERM."""
+    """Run the worker(s), and the services with ``--cron``/``--indexer``, until SIGTERM."""
     args = parse(argv)
     logging.basicConfig(level=args.logging_level, format="%(asctime)s %(name)s: %(message)s")
     migrate_records()
-    with_services = args.cron or args.indexer
-    if args.processes <= 1 and not with_services:
+    if args.workers <= 1 and not (args.cron or args.indexer):
         return run_worker(args)
-    # Import what the jobs and the scheduler need once, here, and fork the workers
-    # from it: they share these pages instead of each importing them again.
-    import_attribute(args.worker_class)
-    from worker import pool
-
-    wait_for_redis(redis.Redis.from_url(redis_url()))
-    import worker.feeds  # noqa: F401 - the daily job's code (WarmWorker imports it)
-    import worker.jobs  # noqa: F401 - the jobs' code, loaded before the fork: shared
-
-    if args.cron:
-        import worker.schedule  # noqa: F401 - the cron thread's config, likewise
-
-    # With --cron the services child runs RQ's job scheduler in a thread, so no worker
-    # forks a scheduler process of its own (~15 MB).
-    def work() -> int:
-        return run_worker(args, with_scheduler=not args.cron)
-
-    targets = [work] * max(1, args.processes)
-    if with_services:
-        targets.append(lambda: run_services(args))
-    return pool.run(targets)
+    # With --cron, RQ's job scheduler runs in a thread of its own, not in each worker.
+    return run_threads(args)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,19 @@
-"""The mirror's background services, as threads of one forked child of worker.run.
+"""The mirror's background work, as threads of one process: worker.run's.
 
-RQ's cron scheduler (daily feeds, pending sweeper), RQ's scheduler of delayed
-jobs and retries and, with ``--indexer``, the search index's one writer (see
-:mod:`papermirror.search.indexer`) each only wait on Redis most of the time: one
-process serves them all (bench/memory.py: the indexer's own process took 37 MB
-PSS; this child, with the indexer and both schedulers, takes 27 MB). They run
-in a child of the fork pool, not in its parent, because the parent forks again
-whenever a worker dies, and a fork copies a running thread's locks but not the
-thread (see worker.pool).
+The RQ workers (see worker.threads), RQ's cron scheduler (daily feeds, pending
+sweeper), RQ's scheduler of delayed jobs and retries and, with ``--indexer``,
+the search index's one writer (see :mod:`papermirror.search.indexer`) each only
+wait on Redis most of the time: one process serves them all (bench/memory.py:
+a fork parent, two forked RQ workers and a services child took 86 MB PSS; this
+one process, with the same threads, takes about a third of that).
 
 This process supervises its threads: a thread that ends (an error it could not
-handle, e.g. Redis gone while the indexer opened its index) is started again
-after a backoff (1 s doubling to 30 s, reset after a minute of running). SIGTERM
-stops the indexer after its current batch, then the process.
+handle, e.g. Redis gone while the indexer opened its index, or RQ's shutdown
+command to one worker) is started again after a backoff (1 s doubling to 30 s,
+reset after a minute of running). SIGTERM asks each service to stop (a worker
+finishes its current job, the indexer its batch), waits for them up to
+:data:`STOP_WAIT`, then ends the process. A kill -9 of the process is the
+supervisor's to repair (papermirror.supervise).
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ STOP_WAIT = 20.0  # seconds a service may take to finish after SIGTERM (an index
 @dataclass
 class Service:
     """One service: ``body(stop)`` runs until ``stop`` is set when ``stoppable`` (the
-    process waits for it at exit), else forever, in a daemon thread that ends with it."""
+    process waits for it at exit), else forever, in a daemon thread that ends with it.
+    ``on_stop``, if any, is called (from the main thread, maybe more than once) to make
+    the body notice ``stop`` sooner than it would by itself."""
 
     name: str
     body: Callable[[threading.Event], object]
     stoppable: bool = False
+    on_stop: Callable[[], object] | None = None
     thread: threading.Thread | None = None
     started: float = 0.0
     failures: int = 0
@@ -86,7 +90,14 @@ def run(services: list[Service], tick: float = 0.5) -> int:
             if service.restart_at is not None and now >= service.restart_at:
                 service.start(stop, now)
     deadline = time.monotonic() + STOP_WAIT
-    for service in services:
-        if service.stoppable:
-            service.thread.join(max(0.0, deadline - time.monotonic()))
+    waiting = [s for s in services if s.stoppable and s.thread.is_alive()]
+    while waiting and time.monotonic() < deadline:
+        for service in waiting:
+            if service.on_stop:
+                # Again at each tick: a worker may have been between two waits the first time.
+                service.on_stop()
+        waiting[0].thread.join(min(tick, max(0.0, deadline - time.monotonic())))
+        waiting = [s for s in waiting if s.thread.is_alive()]
+    if waiting:
+        log.warning("stopping without waiting longer for %s", ", ".join(s.name for s in waiting))
     return 0

@@ -2,9 +2,10 @@
 
 SimpleWorker runs each job in its own long-lived process, no fork per job
 (bench/worker_class.py: 5.7x faster from enqueue to end than the forking
-Worker). This subclass also imports the jobs and builds the worker context
-(settings, Redis, the kept-alive arXiv session) before the first job, so even a
-freshly started worker's first fetch starts at once.
+Worker); `papermirror up` runs it as threads of one process (worker.threads).
+This subclass also imports the jobs and builds the worker context (settings,
+Redis, the kept-alive arXiv session, one per process) before the first job, so
+even a freshly started worker's first fetch starts at once.
 """
 
 from __future__ import annotations
