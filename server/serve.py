@@ -39,6 +39,7 @@ from papermirror.settings import Settings
 
 _SUMMARY = "Paper Mirror's web server (granian), configured by PAPERMIRROR_* settings."
 _app = None  # the WSGI app, built in the main process before granian forks its workers
+_MAIN_PID = "_PAPERMIRROR_WEB_MAIN_PID"  # in the environment: also read by spawned workers
 
 
 def build_app(settings: Settings, compile_templates: bool = True):
@@ -69,6 +70,10 @@ def worker_app():
     # thread delay the others' quick page answers by whole 5 ms slices.
     sys.setswitchinterval(0.0005)
     die_with_parent()
+    if os.getppid() != int(os.environ.get(_MAIN_PID, os.getppid())):
+        # The main process died between the fork and the line above: no signal will
+        # ever come, and an orphan would hold the port. Leave now.
+        os._exit(1)
     metrics.forget_dead_processes()
     global _app
     if _app is None:  # one worker: built here, not preloaded (see main)
@@ -165,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("_granian").addFilter(
         lambda record: not record.getMessage().startswith("Configuration allows spawning")
     )
+    os.environ[_MAIN_PID] = str(os.getpid())
     gc.freeze()  # last thing before the fork: see the module's docstring
     web.serve(target_loader=worker_app, wrap_loader=False)
     return 0
