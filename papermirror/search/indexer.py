@@ -48,6 +48,9 @@ BULK_FACTOR = 3
 # the background instead of blocking each batch), but never longer than this, so
 # `papermirror reindex` (which waits a minute for the lock) gets its turn.
 HOLD_SECONDS = 20.0
+# tantivy's indexing threads. One: on two cores shared with an import, a second one
+# shortened the tail after the import but slowed the import as much (bench/search.py).
+WRITER_THREADS = 1
 
 
 class Indexer:
@@ -59,7 +62,7 @@ class Indexer:
         path: str | Path,
         commit_delay: float = 1.0,
         heap: int = 64_000_000,
-        threads: int = 1,
+        threads: int = WRITER_THREADS,
     ):
         self.redis = client
         self.path = Path(path)
@@ -160,8 +163,9 @@ class Indexer:
                 blobs = self.redis.mget([keys.paper(i) for i in chunk])
                 # One delete for the chunk, before its adds: replaces what the index held.
                 writer.delete_documents_by_query(term_set("id", chunk))
+                add = writer.add_json
                 for doc in documents(self.redis, blobs):
-                    writer.add_document(doc)
+                    add(doc)
             writer.commit()
         except BaseException:
             self._writer = None  # dropped: tantivy rolls back what was not committed
