@@ -48,8 +48,9 @@ BULK_FACTOR = 3
 # the background instead of blocking each batch), but never longer than this, so
 # `papermirror reindex` (which waits a minute for the lock) gets its turn.
 HOLD_SECONDS = 20.0
-# tantivy's indexing threads. One: on two cores shared with an import, a second one
-# shortened the tail after the import but slowed the import as much (bench/search.py).
+# tantivy's indexing threads. A second one halved the wait after a 1M import (20 s
+# instead of 40 s) in one measured pair, but at 200k it slowed the import about as much
+# as it saved (three pairs): one until an idle machine settles it.
 WRITER_THREADS = 1
 
 
