@@ -45,6 +45,7 @@ from papermirror.arxiv.snapshot import iter_snapshot
 from papermirror.history import import_snapshot
 from papermirror.records import Paper
 from papermirror.search import parse
+from papermirror.search.indexer import WRITER_THREADS
 from papermirror.search.tantivy_engine import TantivyEngine
 from papermirror.search.tantivy_schema import document, open_index
 from papermirror.store import Store
@@ -167,7 +168,7 @@ def one_round(tmp: Path, snapshot: Path, records: list[dict], docs: list, rng) -
         client.flushall()
         index = tmp / "index"
         settings = stack_settings(server.url, "http://127.0.0.1:9/api", search_dir=str(index))
-        alone = tantivy_alone(tmp, docs, settings.search_writer_heap, 1)
+        alone = tantivy_alone(tmp, docs, settings.search_writer_heap, WRITER_THREADS)
         indexer = start_indexer(settings)
         engine = TantivyEngine(index)
         while not (index / "meta.json").exists():  # the empty index, before the clock starts

@@ -9,6 +9,8 @@ import time
 
 import pytest
 import redis
+from hypothesis import given
+from hypothesis import strategies as st
 
 from papermirror import buckets, keys
 from papermirror.arxiv.http import PoliteSession
@@ -228,3 +230,64 @@ def test_stream_entries_are_read_in_either_form(redis_client):
         ["2501.99999"],
         ["hep-th/9901001", "2501.00001"],
     ]
+
+
+def test_the_indexers_json_documents_make_the_same_index_as_documents(redis_client, tmp_path):
+    """The indexer and reindex add JSON (``add_json``); the engine's own ``index`` adds
+    ``document()``s: for the real day and the API fixtures, both answer every query alike."""
+    from papermirror.store import Store
+    from tests.test_search import corpus_papers
+
+    papers = list({p.id: p for p in corpus_papers()}.values())
+    Store(redis_client).upsert_many(papers)
+    a = TantivyEngine(tmp_path / "a", writer=True)
+    a.index(papers)  # tantivy.Document, one by one
+    b = TantivyEngine(tmp_path / "b", writer=True)
+    reindex(redis_client, b)  # the indexer's JSON
+    assert a.count() == b.count() == len(papers)
+    queries = list(QUERIES) + ["journal", "cat:hep-th", "cat:cs"]
+    for p in papers[::20]:
+        words = [w for w in p.title.split() if w.isalpha() and len(w) > 3][:2]
+        queries += [" ".join(words) or p.id, f"id:{p.id}", f"cat:{p.categories[0]}"]
+        if p.authors:
+            surname = p.authors[0].name.split()[-1]
+            queries += [f"au:{surname}", f'au:"{p.authors[0].name}"']
+        if p.journal_ref:
+            queries.append(p.journal_ref.split()[0])
+    checked = 0
+    for q in queries:
+        try:
+            query = parse(q)
+        except ValueError:  # a title word the parser refuses: not what this test is about
+            continue
+        for f in (Filters(), Filters(sort="date")):
+            # Every hit: equal scores tie in the order documents were added, which differs.
+            ra, rb = a.search(query, f, limit=2000), b.search(query, f, limit=2000)
+            assert ra.total == rb.total, q
+            if len(ra.hits) < ra.total:  # past the result window: ties at its edge differ
+                continue
+            assert sorted((h.id, round(h.score or 0, 4)) for h in ra.hits) == sorted(
+                (h.id, round(h.score or 0, 4)) for h in rb.hits
+            ), q
+            checked += ra.total > 0
+    assert checked > 100
+
+
+@given(
+    st.lists(st.sampled_from(["ada", "e", "e.", "jr", "iii", "lovelace", "ó", "van"]), max_size=6)
+)
+def test_author_key_shortcuts_agree_with_the_general_rule(words):
+    from papermirror.search.analysis import author_keys, keys_of_words, name_tokens
+
+    name = " ".join(words)
+    assert author_keys(name) == keys_of_words(list(name_tokens(name)))
+
+
+def test_author_keys_of_every_fixture_author_follow_the_general_rule():
+    from papermirror.search.analysis import author_keys, keys_of_words, name_tokens
+    from tests.test_search import corpus_papers
+
+    names = {a.name for p in corpus_papers() for a in p.authors}
+    assert len(names) > 5000
+    for name in names:
+        assert author_keys(name) == keys_of_words(list(name_tokens(name))), name

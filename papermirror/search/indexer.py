@@ -9,7 +9,7 @@ that fell behind what the stream still holds, is rebuilt from Redis.
 
 Run it with ``python -m papermirror.search.indexer`` (the compose stack's
 ``indexer`` service does), or in a thread with :func:`follow` (``papermirror up``
-runs it so in worker.run's services process).
+runs it so, in worker.run's one process).
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ BULK_FACTOR = 3
 # the background instead of blocking each batch), but never longer than this, so
 # `papermirror reindex` (which waits a minute for the lock) gets its turn.
 HOLD_SECONDS = 20.0
+# tantivy's indexing threads. A second one halved the wait after a 1M import (20 s
+# instead of 40 s) in one measured pair, but at 200k it slowed the import about as much
+# as it saved (three pairs): one until an idle machine settles it.
+WRITER_THREADS = 1
 
 
 class Indexer:
@@ -59,7 +63,7 @@ class Indexer:
         path: str | Path,
         commit_delay: float = 1.0,
         heap: int = 64_000_000,
-        threads: int = 1,
+        threads: int = WRITER_THREADS,
     ):
         self.redis = client
         self.path = Path(path)
@@ -160,8 +164,9 @@ class Indexer:
                 blobs = buckets.get_many(self.redis, chunk)
                 # One delete for the chunk, before its adds: replaces what the index held.
                 writer.delete_documents_by_query(term_set("id", chunk))
+                add = writer.add_json
                 for doc in documents(self.redis, blobs):
-                    writer.add_document(doc)
+                    add(doc)
             writer.commit()
         except BaseException:
             self._writer = None  # dropped: tantivy rolls back what was not committed

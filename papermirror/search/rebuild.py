@@ -36,18 +36,18 @@ def term_set(field: str, values: list[str]):
     return tantivy.Query.term_set_query(SCHEMA, field, values)
 
 
-def documents(client: redis.Redis, blobs: list[bytes | None]) -> list:
-    """The index documents of these stored blobs (missing ones skipped).
+def documents(client: redis.Redis, blobs: list[bytes | None]) -> list[str]:
+    """The index documents of these stored blobs (missing ones skipped), as JSON for ``add_json``.
 
     Rows, not Papers (a third of the cost); a record without dates (known only
     from a daily feed) takes the day a feed announced it, when one did.
     """
-    from papermirror.search.tantivy_schema import document_row
+    from papermirror.search.tantivy_schema import row_json
 
     rows = [orjson.loads(codec.decompress(b)) for b in blobs if b]
     undated = [r[0] for r in rows if not r[6]]
     announced = dict(zip(undated, announced_days(client, undated), strict=True))
-    return [document_row(r, announced.get(r[0], 0)) for r in rows]
+    return [row_json(r, announced.get(r[0], 0)) for r in rows]
 
 
 def announced_days(client: redis.Redis, paper_ids: list[str]) -> list[int]:
@@ -108,8 +108,9 @@ def reindex(
 
 def _add_all(client: redis.Redis, writer, blobs: list[bytes]) -> int:
     docs = documents(client, blobs)
+    add = writer.add_json
     for doc in docs:
-        writer.add_document(doc)
+        add(doc)
     return len(docs)
 
 
