@@ -10,7 +10,8 @@ round's baseline is tantivy alone: the same papers' documents, built in memory
 beforehand, added to an empty index with the indexer's heap and threads and
 committed once (``tantivy_alone_per_second``); ``index_to_tantivy`` is the
 ratio, how close the pipeline comes to the engine on this machine. Then, through
-real HTTP to a gunicorn server of the app (one keep-alive connection, one request at a time):
+real HTTP to the mirror's web server as `papermirror up` runs it (granian, ``python -m
+server.serve``; one keep-alive connection, one request at a time):
 200 realistic queries on ``/api/search`` against 200 requests for a cached
 paper page, 200 ``/api/papers/<id>/related``, and 10 writes timed until a
 search finds them. Figures are min/median/max over the rounds.
@@ -82,14 +83,13 @@ def queries(records: list[dict], n: int, rng: random.Random) -> list[dict]:
 
 
 class Web:
-    """A gunicorn server of the app, and a keep-alive client for it."""
+    """The mirror's web server as `papermirror up` runs it (granian, ``python -m server.serve``,
+    sized and configured by the same settings), and a keep-alive client for it."""
 
     def __init__(self, settings):
         port = embedded.free_port()
         env = {**os.environ, **settings.to_env()}
-        argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-        argv += ["--worker-class", "gthread", "--threads", "4", "--timeout", "300"]
-        argv += ["server:create_app()"]
+        argv = [sys.executable, "-m", "server.serve", "--bind", f"127.0.0.1:{port}"]
         self.proc = subprocess.Popen(
             argv, env=env, cwd=_common.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
