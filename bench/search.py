@@ -43,49 +43,18 @@ from urllib.parse import urlencode
 
 import _common
 import redis
+from _search_queries import queries, tantivy_queries, timed
 from import_snapshot import fixture_records, write_snapshot
 
 from papermirror import embedded
 from papermirror.arxiv.snapshot import iter_snapshot
-from papermirror.categories import parse_spec
 from papermirror.history import import_snapshot
 from papermirror.records import Paper
-from papermirror.search import PAGE_SIZE, Filters, parse
+from papermirror.search import parse
 from papermirror.search.tantivy_engine import TantivyEngine
-from papermirror.search.tantivy_query import filtered, translate
 from papermirror.search.tantivy_schema import document, open_index
 from papermirror.store import Store
 from tests.stack import stack_settings
-
-
-def queries(records: list[dict], n: int, rng: random.Random) -> list[dict]:
-    """Realistic searches: title words, a phrase, an author, exclusions, filters and sorting."""
-    out = []
-    for i in range(n):
-        r = rng.choice(records)
-        words = [w.strip(".,:;()$") for w in r["title"].split() if len(w) > 3]
-        words = [w for w in words if w.isalpha()] or ["learning"]
-        kind = i % 6
-        if kind == 0:
-            q = " ".join(rng.sample(words, min(2, len(words))))
-        elif kind == 1:
-            q = " ".join(rng.sample(words, min(3, len(words))))
-        elif kind == 2:
-            q = f'"{" ".join(words[:2])}"'
-        elif kind == 3:
-            surname = (r.get("authors_parsed") or [["Smith"]])[0][0] or "Smith"
-            q = f"au:{surname.split()[0]}"
-        elif kind == 4:
-            q = f"{words[0]} -{rng.choice(['graph', 'quantum', 'neural'])}"
-        else:
-            q = rng.choice(words)
-        params = {"q": q}
-        if i % 4 == 1:
-            params["cat"] = r["categories"].split()[0]
-        if i % 5 == 2:
-            params["sort"] = "date"
-        out.append(params)
-    return out
 
 
 class Web:
@@ -138,15 +107,6 @@ def percentile(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-def timed(fn, items) -> list[float]:
-    out = []
-    for item in items:
-        t = time.perf_counter()
-        fn(item)
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
 def tantivy_alone(tmp: Path, docs: list, heap: int, threads: int) -> float:
     """Papers per second of tantivy alone: prebuilt documents into an empty index, one commit."""
     index = open_index(tmp / "alone", create=True)
@@ -157,21 +117,6 @@ def tantivy_alone(tmp: Path, docs: list, heap: int, threads: int) -> float:
     writer.commit()
     writer.wait_merging_threads()
     return len(docs) / (time.perf_counter() - started)
-
-
-def tantivy_queries(index: Path, qs: list[dict]) -> list[float]:
-    """Milliseconds of tantivy alone for each search: the engine's query, built beforehand,
-    run for the first page and its total (what ``/api/search`` asks the engine for)."""
-    searcher = open_index(index).searcher()
-    built = []
-    for params in qs:
-        spec = parse_spec(params["cat"]) if "cat" in params else None
-        sort = params.get("sort", "relevance")
-        f = Filters(spec.include, spec.exclude, sort=sort) if spec else Filters(sort=sort)
-        built.append(
-            (filtered(translate(parse(params["q"])), f), "date" if sort == "date" else None)
-        )
-    return timed(lambda b: searcher.search(b[0], PAGE_SIZE, count=True, order_by_field=b[1]), built)
 
 
 def start_indexer(settings) -> subprocess.Popen:
