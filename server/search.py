@@ -21,12 +21,14 @@ from papermirror.search import (
     MAX_RESULTS,
     PAGE_SIZE,
     Filters,
+    Hits,
+    Query,
     QueryError,
     SearchUnavailable,
     parse,
 )
 from papermirror.search.service import index_dir, reader
-from server import search_args
+from server import search_args, search_json
 from server.lookup import _decode  # popular records are decoded once per process
 from server.pagecache import PageCache, conditional_response
 from server.services import services
@@ -69,12 +71,20 @@ def _engine():
     return reader(str(index_dir(services().settings)))
 
 
-def run_search(tex: bool = False, titles: bool = True) -> Page:
-    """The page of results the request asks for (QueryError, SearchUnavailable).
+@dataclass
+class Found:
+    """What the request asks for, the engine's hits and their stored records."""
 
-    ``tex``: titles and snippets as the pages show paper text (see highlight.highlight).
-    ``titles``: highlight the titles too (the JSON API shows them plain).
-    """
+    q: str
+    query: Query
+    filters: Filters
+    page: int
+    hits: Hits
+    blobs: list[bytes | None]
+
+
+def find() -> Found:
+    """The request's search, run: hits and their records (QueryError, SearchUnavailable)."""
     q = request.args.get("q", "")
     query = parse(q)
     filters = search_args.filters()
@@ -87,12 +97,23 @@ def run_search(tex: bool = False, titles: bool = True) -> Page:
         log.warning("search engine refused %r: %s", q[:200], exc)
         raise QueryError("The search engine could not run this query; try simpler words.") from exc
     blobs = services().store.get_blobs([h.id for h in hits.hits])
+    return Found(q, query, filters, page, hits, blobs)
+
+
+def run_search(tex: bool = False, titles: bool = True) -> Page:
+    """The page of results the request asks for (QueryError, SearchUnavailable).
+
+    ``tex``: titles and snippets as the pages show paper text (see highlight.highlight).
+    ``titles``: highlight the titles too (the JSON API shows them plain).
+    """
+    found = find()
     # Here, not at import: tantivy loads on the first search, so an idle web process
     # (most mirrors, most of the time) does not carry it.
     from papermirror.search.highlight import highlight, query_terms, snippet
 
-    terms = query_terms(query)
-    out = Page(q, filters, page, hits.total)
+    terms = query_terms(found.query)
+    hits, blobs = found.hits, found.blobs
+    out = Page(found.q, found.filters, found.page, hits.total)
     if tex:
         g.math_used = True  # results often hold math: load the page's renderer
     for hit, blob in zip(hits.hits, blobs, strict=True):
@@ -106,20 +127,6 @@ def run_search(tex: bool = False, titles: bool = True) -> Page:
     return out
 
 
-def _json_paper(r: Result) -> dict:
-    p = r.paper
-    return {
-        "id": p.id,
-        "version": p.version,
-        "title": p.title,
-        "authors": [a.name for a in p.authors],
-        "categories": list(p.categories),
-        "published": p.published,
-        "score": r.score,
-        "snippet": str(r.snippet),
-    }
-
-
 def _unavailable_json(exc: Exception):
     return jsonify(error=f"Search is not ready yet: {exc}."), 503, {"Retry-After": "30"}
 
@@ -128,17 +135,21 @@ def _unavailable_json(exc: Exception):
 def api_search():
     """``{"query", "total", "page", "papers": [...]}``; 400 with a plain message for bad input."""
     try:
-        found = run_search(titles=False)
+        found = find()
     except QueryError as exc:
         return jsonify(error=str(exc)), 400
     except SearchUnavailable as exc:
         return _unavailable_json(exc)
-    return jsonify(
-        query=found.q,
-        total=found.total,
-        page=found.page,
-        papers=[_json_paper(r) for r in found.results],
-    )
+    from papermirror.search.highlight import query_terms
+
+    terms = query_terms(found.query)
+    papers = [
+        search_json.paper(blob, hit.score, terms)
+        for hit, blob in zip(found.hits.hits, found.blobs, strict=True)
+        if blob  # the index is a few seconds behind a deletion: skip
+    ]
+    payload = {"query": found.q, "total": found.hits.total, "page": found.page, "papers": papers}
+    return search_json.answer(payload)
 
 
 @bp.get("/search")
@@ -244,8 +255,8 @@ def api_related(paper_id: str):
         return _unavailable_json(exc)
     if error:
         return jsonify(error=error), 404
-    papers = [_json_paper(r) | {"snippet": None} for r in results]
-    return jsonify(id=paper.id, papers=papers)
+    papers = [search_json.of_result(r) | {"snippet": None} for r in results]
+    return search_json.answer({"id": paper.id, "papers": papers})
 
 
 @bp.get("/related/<path:paper_id>")

@@ -472,3 +472,28 @@ def test_no_search_input_makes_a_500_or_unescaped_markup(corpus, text, cat):
     html = client.get("/search", query_string=params).get_data(as_text=True)
     if re.search(r"<[A-Za-z/!?]", text):  # markup in the query is never reflected as markup
         assert text not in html
+
+
+@pytest.mark.parametrize("q", ["learning", "au:smith", "quantum OR graph", "graphene -twisted"])
+def test_api_papers_are_the_stored_records(corpus, q):
+    """The API reads records as the codec's rows (no Paper built): the same as the records."""
+    from papermirror.search import parse
+    from papermirror.search.highlight import query_terms, snippet
+
+    client, records = corpus
+    body = api(client, q=q)
+    assert body["papers"]
+    terms = query_terms(parse(q))
+    for got in body["papers"]:
+        p = records[got["id"]]
+        assert got == {
+            "id": p.id,
+            "version": p.version,
+            "title": p.title,
+            "authors": [a.name for a in p.authors],
+            "categories": list(p.categories),
+            "published": p.published,
+            "score": got["score"],
+            "snippet": snippet(p.abstract, terms),
+        }
+    assert any(a.affiliations for p in records.values() for a in p.authors)

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from papermirror.records import Author, Paper
@@ -161,6 +161,42 @@ def test_highlight_never_lets_markup_through(text, query):
         terms = frozenset()
     assert _no_foreign_markup(highlight(text, terms))
     assert _no_foreign_markup(snippet(text, terms))
+
+
+def _regex_candidates(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """The candidate words as a regular expression finds them (what highlight did before it
+    used str.find): words starting like a term, or, beyond ASCII, with such a letter."""
+    heads = sorted({t[: max(1, len(t) - 1)] for t in terms}, key=len, reverse=True)
+    like = r"\b(?:" + "|".join(map(re.escape, heads)) + r")\w*"
+    if not text.isascii():
+        like += r"|\b\w*?[^\W\x00-\x7f]\w*"
+    return [m.span() for m in re.finditer(like, text, re.I)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["Learning", "learned", "NEURAL", "nets", "Schrödinger", "a_b", "ﬁ"]),
+            st.text(max_size=12),
+        ),
+        max_size=30,
+    ),
+    st.text(max_size=40),
+)
+def test_candidate_words_are_the_regular_expressions(words, query):
+    from papermirror.search.highlight import _words
+
+    text = " ".join(words)
+    try:
+        terms = query_terms(parse(query + " learning neural"))
+    except QueryError:
+        terms = query_terms(parse("learning neural"))
+    assume(len(text.lower()) == len(text))  # else every word is a candidate (a superset)
+    # A term may start with a mark the engine counts as a letter and Python's \w does not
+    # (Devanagari's "ा"): the expression then matched a word of nothing but that mark.
+    assume(all(t[:1].isalnum() for t in terms))
+    assert _words(text, terms) == _regex_candidates(text, terms)
 
 
 def test_pages_get_tex_as_unicode_and_formulas_for_the_renderer():

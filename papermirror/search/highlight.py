@@ -47,19 +47,40 @@ def highlight(text: str, terms: frozenset[str], tex: bool = False) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=256)
-def _candidates(terms: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
-    """Words that may stem to one of ``terms``: those starting like a term (stems cut or
-    change the end of a word only), so most words are never analyzed; and, for text
-    beyond ASCII, also every word with such a letter (accents fold before they stem)."""
-    heads = sorted({t[: max(1, len(t) - 1)] for t in terms}, key=len, reverse=True)
-    like = r"\b(?:" + "|".join(map(re.escape, heads)) + r")\w*"
-    return re.compile(like, re.I), re.compile(like + r"|\b\w*?[^\W\x00-\x7f]\w*", re.I)
+# Words with a letter beyond ASCII: accents fold before they stem, so any may match.
+_ACCENTED = re.compile(r"\b\w*?[^\W\x00-\x7f]\w*")
+_WORD = re.compile(r"\w+")
+_REST = re.compile(r"\w*")
 
 
-def _words(text: str, terms: frozenset[str]):
-    ascii_only, accented = _candidates(terms)
-    return (ascii_only if text.isascii() else accented).finditer(text)
+@lru_cache(maxsize=1024)
+def _heads(terms: frozenset[str]) -> tuple[str, ...]:
+    """What a word that stems to one of ``terms`` starts with: stems cut or change the end
+    of a word only, so a term less its last letter."""
+    return tuple(sorted({t[: max(1, len(t) - 1)] for t in terms}))
+
+
+def _words(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of the words of ``text`` that may stem to one of ``terms``, in order: those
+    starting like a term, and in text beyond ASCII every word with such a letter. Found
+    with ``str.find``, not a regular expression built per query (its compiling cost more
+    than all the snippets of a page); the caller analyzes only these words."""
+    lower = text.lower()
+    if len(lower) != len(text):  # lower case moved the offsets (rare letters): every word
+        return [m.span() for m in _WORD.finditer(text)]
+    spans: dict[int, int] = {}
+    for head in _heads(terms):
+        i = lower.find(head)
+        while i >= 0:
+            end = _REST.match(text, i).end()
+            # Only at a word's start (a folded term may begin with a sign: "⑴" is "(1)").
+            if end > i and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+                spans[i] = end
+            i = lower.find(head, max(end, i + 1))
+    if not text.isascii():
+        for m in _ACCENTED.finditer(text):
+            spans.setdefault(m.start(), m.end())
+    return sorted(spans.items())
 
 
 def _tex_html(text: str, terms: frozenset[str]) -> str:
@@ -77,12 +98,12 @@ def _mark(text: str, terms: frozenset[str]) -> str:
     if not terms:
         return escape(text, quote=False)
     out, pos = [], 0
-    for m in _words(text, terms):
-        word = m.group()
+    for start, end in _words(text, terms):
+        word = text[start:end]
         if any(t in terms for t in text_tokens(word)):
-            out.append(escape(text[pos : m.start()], quote=False))
+            out.append(escape(text[pos:start], quote=False))
             out.append(f"<mark>{escape(word, quote=False)}</mark>")
-            pos = m.end()
+            pos = end
     out.append(escape(text[pos:], quote=False))
     return "".join(out)
 
@@ -122,9 +143,8 @@ def _open_math(text: str) -> bool:
 def _first_match(text: str, terms: frozenset[str], maths: list[tuple[int, int]]) -> int:
     if not terms:
         return 0
-    for m in _words(text, terms):
-        if any(t in terms for t in text_tokens(m.group())):
-            pos = m.start()
+    for pos, end in _words(text, terms):
+        if any(t in terms for t in text_tokens(text[pos:end])):
             if not any(a <= pos < b for a, b in maths):
                 return pos
     return 0
