@@ -72,6 +72,32 @@ _IN_PROCESS = {
     ),
 }
 _creating = threading.Lock()
+_OFF = ("", "off", "0", "false", "no")
+
+
+def counted(setting: str) -> bool:
+    """Whether ``PAPERMIRROR_METRICS`` (``setting``) asks for metrics at all.
+
+    The web tier counts only then: with metrics off (the default) it never loads
+    prometheus-client (~2 MB a process).
+    """
+    return setting.strip().lower() not in _OFF
+
+
+class _Uncounted:
+    """Stands in for an in-process metric while metrics are off: counts nothing, loads nothing."""
+
+    def labels(self, *_labels, **_named) -> _Uncounted:
+        return self
+
+    def inc(self, amount: float = 1) -> None:
+        pass
+
+    def observe(self, value: float) -> None:
+        pass
+
+
+UNCOUNTED = _Uncounted()
 
 
 def __getattr__(name: str):

@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.basicConfig(level=settings.log_level)
 
+    from papermirror.metrics import counted
     from server import (
         api,
         errors,
@@ -40,7 +41,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         services,
         starred,
     )
-    from server import metrics as metrics_endpoint
     from server.caching import init_app as init_caching
     from server.outage import init_app as init_outage  # Redis errors: a clear 503
     from server.search import bp as search_bp
@@ -49,7 +49,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     init_outage(app)
-    metrics_endpoint.init_app(app)
+    if counted(settings.metrics):  # else prometheus-client is never loaded
+        from server import metrics as metrics_endpoint
+
+        metrics_endpoint.init_app(app)
     for module in (pages, papers, api, health, extension, listings, starred):
         app.register_blueprint(module.bp)
     from server import admin, openapi

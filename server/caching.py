@@ -63,11 +63,10 @@ def init_app(app: Flask) -> None:
 
 def _metrics_counter(settings):
     """With metrics on, count micro-cache hits in the same series as Flask's answers."""
-    from server import metrics as endpoint
-
-    if endpoint.mode(settings)[0] == "off":
-        return None
     from papermirror import metrics
+
+    if not metrics.counted(settings.metrics):
+        return None
 
     hits = metrics.PAGE_CACHE.labels("pages", "hit")
 

@@ -137,8 +137,9 @@ def lookup(
     refused: list[str] = []
     if todo or stale:
         refused = request_fetch(todo + stale, client)
-        metrics.FIRST_VISITS.labels("new").inc(len(todo))
-        metrics.FIRST_VISITS.labels("refresh").inc(len(stale))
+        if metrics.counted(svc.settings.metrics):
+            metrics.FIRST_VISITS.labels("new").inc(len(todo))
+            metrics.FIRST_VISITS.labels("refresh").inc(len(stale))
     results = _wait(refs, _mark_refused(results, refused), refused, wait)
     # Fetched from arXiv just now: a version it lacks needs no second request on the next visit.
     asked = set(todo)

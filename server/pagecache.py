@@ -70,11 +70,12 @@ class Page(NamedTuple):
 class PageCache:
     """Thread-safe LRU of ``path -> Page``."""
 
-    def __init__(self, size: int, ttl: float, name: str = "pages"):
+    def __init__(self, size: int, ttl: float, name: str = "pages", counted: bool = True):
         self.size = size
         self.ttl = ttl
-        self._hit = metrics.PAGE_CACHE.labels(name, "hit")
-        self._miss = metrics.PAGE_CACHE.labels(name, "miss")
+        counter = metrics.PAGE_CACHE if counted else metrics.UNCOUNTED
+        self._hit = counter.labels(name, "hit")
+        self._miss = counter.labels(name, "miss")
         self._items: OrderedDict[str, Page] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -64,7 +64,6 @@ def build_app(settings: Settings, compile_templates: bool = True):
 def worker_app():
     """Run in each granian worker right after the fork: tune it, then hand over the app."""
     from papermirror.supervise import die_with_parent
-    from server import metrics
 
     # Many threads share one GIL: the default 5 ms switch interval lets one busy
     # thread delay the others' quick page answers by whole 5 ms slices.
@@ -74,7 +73,10 @@ def worker_app():
         # The main process died between the fork and the line above: no signal will
         # ever come, and an orphan would hold the port. Leave now.
         os._exit(1)
-    metrics.forget_dead_processes()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # set only with metrics on (metrics_dir)
+        from server import metrics
+
+        metrics.forget_dead_processes()
     global _app
     if _app is None:  # one worker: built here, not preloaded (see main)
         # Its templates are compiled at their first use, as Jinja does: compiled

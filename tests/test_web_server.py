@@ -270,17 +270,22 @@ def test_workers_die_with_a_killed_main_process(tmp_path):
 
 def test_a_web_process_loads_no_arxiv_client_feed_parser_or_cron_parser(tmp_path):
     """Each web process holds its imports: the workers' arXiv client (requests, urllib3),
-    the feed parser and RQ's cron parser (croniter, dateutil) cost it ~5 MB, for nothing
-    it serves (bench/memory.py)."""
+    the feed parser and RQ's cron parser (croniter, dateutil) cost it ~5 MB, and
+    prometheus-client ~2 MB with metrics off (the default), for nothing it serves
+    (bench/memory.py)."""
     code = (
         "import sys\n"
         "from papermirror.settings import Settings\n"
         "from server.serve import build_app\n"
-        "build_app(Settings.from_env())\n"
+        "app = build_app(Settings.from_env())\n"
+        "for path in ('/', '/arxiv/2104.12255', '/arxiv/cs.AI', '/search?q=x'):\n"
+        "    app.test_client().get(path)  # no Redis here: answered 503, still no import\n"
         "heavy = {'requests', 'urllib3', 'feedparser', 'croniter', 'dateutil'}\n"
+        "heavy |= {'prometheus_client'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    env = {**os.environ, "PAPERMIRROR_DATA_DIR": str(tmp_path)}
+    env = {**os.environ, "PAPERMIRROR_DATA_DIR": str(tmp_path), "PAPERMIRROR_METRICS": "off"}
+    env["PAPERMIRROR_REDIS_URL"] = "redis://127.0.0.1:9/0"  # nothing listens there
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
