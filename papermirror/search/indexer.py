@@ -48,10 +48,11 @@ BULK_FACTOR = 3
 # the background instead of blocking each batch), but never longer than this, so
 # `papermirror reindex` (which waits a minute for the lock) gets its turn.
 HOLD_SECONDS = 20.0
-# tantivy's indexing threads. A second one halved the wait after a 1M import (20 s
-# instead of 40 s) in one measured pair, but at 200k it slowed the import about as much
-# as it saved (three pairs): one until an idle machine settles it.
-WRITER_THREADS = 1
+# tantivy's indexing threads (the writer's heap is shared among them). On an idle
+# 2-core machine a second one took a 200k import's index rate from 8,089 / 9,127 /
+# 11,386 to 11,013 / 11,973 / 12,925 papers/s (min / median / max of 3 rounds
+# each, bench/search.py), and the wait after the import from 12.3 s to 5.2 s.
+WRITER_THREADS = 2
 
 
 class Indexer:
