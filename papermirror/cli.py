@@ -174,7 +174,7 @@ def status(settings: Settings, as_json: bool = False) -> int:
 
 def _metrics_env(settings: Settings) -> dict[str, str]:
     """prometheus-client's multiprocess directory for the web workers, wiped at each start."""
-    if settings.metrics.strip().lower() in ("", "off", "0", "false", "no"):
+    if not settings.metrics_on:
         return {}
     directory = Path(settings.data_dir) / "metrics"
     shutil.rmtree(directory, ignore_errors=True)

@@ -72,16 +72,6 @@ _IN_PROCESS = {
     ),
 }
 _creating = threading.Lock()
-_OFF = ("", "off", "0", "false", "no")
-
-
-def counted(setting: str) -> bool:
-    """Whether ``PAPERMIRROR_METRICS`` (``setting``) asks for metrics at all.
-
-    The web tier counts only then: with metrics off (the default) it never loads
-    prometheus-client (~2 MB a process).
-    """
-    return setting.strip().lower() not in _OFF
 
 
 class _Uncounted:

@@ -347,6 +347,14 @@ class Settings:
         return env
 
     @property
+    def metrics_on(self) -> bool:
+        """Whether ``metrics`` asks for metrics at all (on, or a listener; see server.metrics).
+
+        Only then does the web tier count, and load prometheus-client (~2 MB a process).
+        """
+        return self.metrics.strip().lower() not in ("", "off", "0", "false", "no")
+
+    @property
     def faq_enabled(self) -> bool:
         """Whether a model is configured for the FAQ."""
         return bool(self.llm_url and self.llm_model)

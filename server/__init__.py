@@ -28,7 +28,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.basicConfig(level=settings.log_level)
 
-    from papermirror.metrics import counted
     from server import (
         api,
         errors,
@@ -49,7 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     init_outage(app)
-    if counted(settings.metrics):  # else prometheus-client is never loaded
+    if settings.metrics_on:  # else prometheus-client is never loaded
         from server import metrics as metrics_endpoint
 
         metrics_endpoint.init_app(app)

@@ -63,10 +63,9 @@ def init_app(app: Flask) -> None:
 
 def _metrics_counter(settings):
     """With metrics on, count micro-cache hits in the same series as Flask's answers."""
-    from papermirror import metrics
-
-    if not metrics.counted(settings.metrics):
+    if not settings.metrics_on:
         return None
+    from papermirror import metrics
 
     hits = metrics.PAGE_CACHE.labels("pages", "hit")
 

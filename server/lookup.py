@@ -137,7 +137,7 @@ def lookup(
     refused: list[str] = []
     if todo or stale:
         refused = request_fetch(todo + stale, client)
-        if metrics.counted(svc.settings.metrics):
+        if svc.settings.metrics_on:
             metrics.FIRST_VISITS.labels("new").inc(len(todo))
             metrics.FIRST_VISITS.labels("refresh").inc(len(stale))
     results = _wait(refs, _mark_refused(results, refused), refused, wait)

@@ -49,9 +49,9 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 def mode(settings: Settings) -> tuple[str, tuple[str, int] | None]:
     """``("off"|"on"|"listen", (host, port) or None)`` from ``settings.metrics``."""
-    value = settings.metrics.strip().lower()
-    if value in ("", "off", "0", "false", "no"):
+    if not settings.metrics_on:
         return "off", None
+    value = settings.metrics.strip().lower()
     if value in ("on", "1", "true", "yes"):
         return "on", None
     host, sep, port = settings.metrics.strip().rpartition(":")

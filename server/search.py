@@ -16,7 +16,6 @@ from flask import Blueprint, Response, g, jsonify, render_template, request
 from markupsafe import Markup
 
 from papermirror.ids import parse_id
-from papermirror.metrics import counted
 from papermirror.records import Paper
 from papermirror.search import (
     MAX_RESULTS,
@@ -188,9 +187,7 @@ def _feed_cache() -> PageCache:
     ext = services()
     cache = getattr(ext, "_search_feeds", None)
     if cache is None:
-        cache = PageCache(
-            64, ext.settings.page_cache_seconds, counted=counted(ext.settings.metrics)
-        )
+        cache = PageCache(64, ext.settings.page_cache_seconds, counted=ext.settings.metrics_on)
         ext._search_feeds = cache
     return cache
 

@@ -94,7 +94,7 @@ _OFF_OR_ON = ("", "off", "0", "false", "no", "on", "1", "true", "yes")
 def metrics_dir(settings: Settings) -> None:
     """With metrics on, prometheus-client's multiprocess directory, emptied: files of an
     earlier run would be counted again. Set before anything imports prometheus_client."""
-    if settings.metrics.strip().lower() in ("", "off", "0", "false", "no"):
+    if not settings.metrics_on:
         return
     # `papermirror up` names one under the data dir; elsewhere (the container) a fresh one.
     directory = os.environ.setdefault(

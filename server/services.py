@@ -8,7 +8,7 @@ import redis
 from flask import Flask, current_app
 from rq import Queue
 
-from papermirror import keys, metrics
+from papermirror import keys
 from papermirror.settings import Settings
 from papermirror.store import Store
 from server.pagecache import PageCache, render_digest
@@ -30,7 +30,6 @@ class Services:
 def init_app(app: Flask) -> None:
     """Attach the services to ``app.extensions['papermirror']``."""
     settings: Settings = app.config["SETTINGS"]
-    counted = metrics.counted(settings.metrics)
     client = redis.Redis.from_url(
         settings.redis_address,
         socket_timeout=5,
@@ -42,9 +41,9 @@ def init_app(app: Flask) -> None:
         redis=client,
         store=Store(client),
         queue=Queue(keys.FETCH_QUEUE, connection=client),
-        pages=PageCache(1024, settings.page_cache_seconds, counted=counted),
+        pages=PageCache(1024, settings.page_cache_seconds, counted=settings.metrics_on),
         # Listing pages are large (up to ~1 MB for a day of cs): keep few.
-        listing_pages=PageCache(8, settings.page_cache_seconds, "listings", counted),
+        listing_pages=PageCache(8, settings.page_cache_seconds, "listings", settings.metrics_on),
         render_digest=render_digest(settings),
     )
 
