@@ -18,6 +18,7 @@ import ctypes
 import ctypes.util
 import threading
 import time
+from collections.abc import Callable
 
 M_ARENA_MAX = -8
 
@@ -59,6 +60,7 @@ class Trimmer:
         self._asked = threading.Event()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
+        self.releases: list[Callable[[], None]] = []
 
     def request(self) -> None:
         """Ask for a trim soon; cheap enough for a request's path."""
@@ -74,6 +76,8 @@ class Trimmer:
             self._asked.wait()
             time.sleep(self.delay)  # one trim for a burst of work, after it
             self._asked.clear()
+            for release in self.releases:
+                release()
             trim()
 
 
@@ -83,3 +87,9 @@ _TRIMMER = Trimmer()
 def trim_soon() -> None:
     """Give freed memory back to the system a moment from now (see :class:`Trimmer`)."""
     _TRIMMER.request()
+
+
+def before_trim(release: Callable[[], None]) -> None:
+    """Call ``release`` before each trim that :func:`trim_soon` asks for: it drops what
+    an idle process need not keep (which the trim then gives back)."""
+    _TRIMMER.releases.append(release)
