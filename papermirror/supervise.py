@@ -7,6 +7,8 @@ on the same port and data dir, so it reloads its append-only file and every
 client finds it where it was. A child that needs Redis and exited while Redis
 was away is restarted as soon as Redis answers again, not at the end of its
 backoff: the mirror must be whole within seconds of Redis coming back.
+A ``python -m MODULE`` child is a fork of the supervisor (:mod:`papermirror.forked`),
+which shares its memory; any other command is exec'd.
 
 This module knows processes, not what runs in them (see :mod:`papermirror.cli`).
 """
@@ -21,6 +23,8 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from papermirror import forked
 
 log = logging.getLogger("papermirror")
 
@@ -38,7 +42,7 @@ class Child:
     name: str
     argv: list[str]
     needs_redis: bool = True
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen | forked.Forked | None = None
     started_at: float = 0.0
     failures: int = 0  # exits in a row, each after less than HEALTHY_AFTER
     restart_at: float | None = None  # when a stopped child starts again
@@ -48,6 +52,8 @@ class Child:
         """Start (or restart) the process in its own session, so Ctrl-C reaches us first."""
         if self.launch:
             self.process = self.launch()
+        elif forked.module_of(self.argv):
+            self.process = forked.run_module(self.argv, env, before=die_with_parent)
         else:
             self.process = subprocess.Popen(
                 self.argv, env=env, start_new_session=True, preexec_fn=die_with_parent
