@@ -43,7 +43,7 @@ class Settings:
         default=0, metadata={"doc": "web server worker processes; 0: one per two cores, 1 to 4"}
     )
     web_threads: int = field(
-        default=64,
+        default=128,
         metadata={
             "doc": "threads per web server worker; a first visit holds one while it "
             "waits for arXiv, so this bounds how many first visits batch together"
