@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         metrics_endpoint.init_app(app)
     for module in (pages, papers, api, health, extension, listings, starred):
         app.register_blueprint(module.bp)
+    app.after_request(api.allow_any_origin)
     from server import admin, openapi
 
     app.register_blueprint(admin.bp)

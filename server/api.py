@@ -15,10 +15,12 @@ from server.pagecache import conditional_response, not_modified
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-@bp.after_request
 def allow_any_origin(response):
-    """Public, read-only data without cookies: the browser extension may read it from any page."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    """Reads of the JSON API, public data without cookies, may come from any page: the
+    browser extension, a reader's own script. Registered on the whole app, so every
+    ``/api/`` route has it; writes (the FAQ's POST) stay same-origin."""
+    if request.method in ("GET", "HEAD") and request.path.startswith("/api/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
