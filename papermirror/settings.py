@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from papermirror.arxiv.settings import ArxivSettings
+from papermirror.faq.settings import FaqSettings
+
 PREFIX = "PAPERMIRROR_"
 
 DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG", "stat.ML")
@@ -24,8 +27,12 @@ def _default_data_dir() -> str:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Every knob of Paper Mirror. Field docs double as the README's settings table."""
+class Settings(ArxivSettings, FaqSettings):
+    """Every knob of Paper Mirror. Field docs double as the README's settings table.
+
+    The arXiv clients' and the FAQ's own settings are declared beside them
+    (:mod:`papermirror.arxiv.settings`, :mod:`papermirror.faq.settings`).
+    """
 
     redis_url: str = field(
         default="",
@@ -52,28 +59,6 @@ class Settings:
     workers: int = field(
         default=2,
         metadata={"doc": "RQ workers (`papermirror up`: threads of one process)"},
-    )
-    contact: str = field(
-        default="", metadata={"doc": "your e-mail, sent to arXiv in the User-Agent (please set it)"}
-    )
-    arxiv_api_url: str = field(
-        default="https://export.arxiv.org/api/query", metadata={"doc": "arXiv API endpoint"}
-    )
-    arxiv_rss_url: str = field(
-        default="https://rss.arxiv.org/rss/", metadata={"doc": "arXiv RSS base URL"}
-    )
-    arxiv_oai_url: str = field(
-        default="https://oaipmh.arxiv.org/oai", metadata={"doc": "arXiv OAI-PMH endpoint"}
-    )
-    arxiv_min_interval: float = field(
-        default=3.0, metadata={"doc": "seconds between two requests to arXiv, across all processes"}
-    )
-    arxiv_timeout: float = field(
-        default=30.0, metadata={"doc": "seconds before an arXiv request times out"}
-    )
-    arxiv_retries: int = field(default=3, metadata={"doc": "retries of a failed arXiv request"})
-    arxiv_max_backoff: float = field(
-        default=120.0, metadata={"doc": "longest wait between retries, even if arXiv asks for more"}
     )
     fetch_wait: float = field(
         default=8.0,
@@ -192,16 +177,6 @@ class Settings:
         },
     )
     # --- limiter ---
-    arxiv_hosts: tuple[str, ...] = field(
-        default=("arxiv.org",),
-        metadata={
-            "doc": "hosts (and their subdomains) an arXiv redirect may lead to, besides the "
-            "configured arXiv endpoints; any other redirect is refused"
-        },
-    )
-    arxiv_max_redirects: int = field(
-        default=3, metadata={"doc": "redirects followed per arXiv request, each in its own slot"}
-    )
     fetch_max_pending: int = field(
         default=5000, metadata={"doc": "ids waiting for a first-visit fetch, at most, overall"}
     )
@@ -230,62 +205,6 @@ class Settings:
             "doc": "seconds a cached page may still be served, stale, while Redis "
             "or the app fails (503)"
         },
-    )
-    # --- faq ---
-    llm_url: str = field(
-        default="",
-        metadata={
-            "doc": "OpenAI-compatible endpoint for the paper FAQ, e.g. "
-            "`http://127.0.0.1:11434/v1` (Ollama); empty: no FAQ"
-        },
-    )
-    llm_model: str = field(
-        default="", metadata={"doc": "model name for the FAQ (e.g. `qwen3`); empty: no FAQ"}
-    )
-    llm_api_key: str = field(
-        default="",
-        repr=False,  # kept out of any log line that prints the settings
-        metadata={"doc": "API key of the model server, if it needs one (never shown)"},
-    )
-    llm_concurrency: int = field(
-        default=1, metadata={"doc": "FAQ generations at once (LLM worker processes)"}
-    )
-    llm_daily_limit: int = field(
-        default=500,
-        metadata={"doc": "FAQ generations per UTC day, to protect a paid key (0: no cap)"},
-    )
-    llm_max_input_chars: int = field(
-        default=60000, metadata={"doc": "characters of paper text sent to the model at most"}
-    )
-    llm_timeout: float = field(
-        default=120.0,
-        metadata={"doc": "seconds the model may stay silent before a request is given up"},
-    )
-    faq_language: tuple[str, ...] = field(
-        default=("en",),
-        metadata={
-            "doc": "FAQ languages, comma-separated (`en`, `zh`, ...): the first is the "
-            "default, readers may ask for the others"
-        },
-    )
-    faq_categories: tuple[str, ...] = field(
-        default=(),
-        metadata={"doc": "categories whose new papers get their FAQ made after each daily fetch"},
-    )
-    faq_fulltext: str = field(
-        default="licensed",
-        metadata={
-            "doc": "full text sent to the model: `licensed` (CC BY, CC BY-SA, CC0 only), "
-            "`all` (personal or research use), `never` (abstract only)"
-        },
-    )
-    faq_prompt: str = field(
-        default="",
-        metadata={"doc": "a TOML file replacing the FAQ's built-in prompt (see /faq/about)"},
-    )
-    arxiv_html_url: str = field(
-        default="https://arxiv.org/html/",
-        metadata={"doc": "arXiv's HTML full-text base URL (the FAQ's input)"},
     )
     # --- search ---
     search_dir: str = field(
@@ -355,23 +274,9 @@ class Settings:
         return self.metrics.strip().lower() not in ("", "off", "0", "false", "no")
 
     @property
-    def faq_enabled(self) -> bool:
-        """Whether a model is configured for the FAQ."""
-        return bool(self.llm_url and self.llm_model)
-
-    @property
     def redis_address(self) -> str:
         """The Redis to connect to: the configured URL, else Redis' default local address."""
         return self.redis_url or "redis://127.0.0.1:6379/0"
-
-    @property
-    def user_agent(self) -> str:
-        """The descriptive User-Agent arXiv asks API clients to send."""
-        contact = self.contact or "contact not configured"
-        return (
-            f"PaperMirror/0.1 (self-hosted paper mirror; "
-            f"+https://github.com/papermirror/papermirror; mailto:{contact})"
-        )
 
 
 def _parse(type_name: str, raw: str, name: str):
@@ -387,31 +292,3 @@ def _parse(type_name: str, raw: str, name: str):
     except ValueError as exc:
         raise ValueError(f"{PREFIX}{name.upper()}={raw!r}: {exc}") from None
     return raw
-
-
-def settings_table() -> list[tuple[str, str, str]]:
-    """(variable, default, meaning) rows for the README."""
-    rows = []
-    defaults = Settings()
-    for f in dataclasses.fields(Settings):
-        default = getattr(defaults, f.name)
-        if f.name == "data_dir":
-            default = "~/.local/share/papermirror"
-        elif isinstance(default, tuple):
-            default = ",".join(default)
-        rows.append((PREFIX + f.name.upper(), str(default), f.metadata.get("doc", "")))
-    return rows
-
-
-def settings_markdown() -> str:
-    """The README's settings table, as Markdown."""
-    lines = ["| variable | default | meaning |", "|---|---|---|"]
-    for name, default, doc in settings_table():
-        lines.append(
-            f"| `{name}` | `{default}` | {doc} |" if default else f"| `{name}` | | {doc} |"
-        )
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(settings_markdown())

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from papermirror.settings import settings_table
+from papermirror.settings_doc import settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from papermirror import embedded, keys
-from papermirror.settings import Settings, settings_table
+from papermirror.settings import Settings
+from papermirror.settings_doc import settings_table
 from tests import compose
 from tests.compose import COMPOSE_FILE, ENV_EXAMPLE, ROOT
 

@@ -2,7 +2,7 @@
 
 import re
 
-from papermirror.settings import settings_markdown
+from papermirror.settings_doc import settings_markdown
 from tests.stack import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_settings_table_is_current():
     table = README.split("<!-- settings:start -->")[1].split("<!-- settings:end -->")[0]
-    assert table.strip() == settings_markdown(), "run: python -m papermirror.settings"
+    assert table.strip() == settings_markdown(), "run: python -m papermirror.settings_doc"
 
 
 def test_exactly_two_setup_commands_and_ci_runs_the_test_one():

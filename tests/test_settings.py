@@ -1,4 +1,5 @@
-from papermirror.settings import Settings, settings_table
+from papermirror.settings import Settings
+from papermirror.settings_doc import settings_table
 
 
 def test_env_values_are_typed():
