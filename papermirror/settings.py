@@ -1,7 +1,9 @@
 """Settings, read from the environment (prefix ``PAPERMIRROR_``).
 
-This is the one place that lists every setting and its default; the server,
-the workers, the CLI and the README's settings table all read from here.
+:class:`Settings` holds every setting and its default; the server, the workers,
+the CLI and the README's settings table all read it. The arXiv clients' and the
+FAQ's settings are declared in their packages (``arxiv/settings.py``,
+``faq/settings.py``) and inherited here.
 """
 
 from __future__ import annotations
