@@ -90,8 +90,16 @@ def run_module(argv: list[str], env: dict[str, str], before: Callable[[], None])
     sys.stdout.flush()
     sys.stderr.flush()
     parent = os.getpid()
-    pid = os.fork()
+    # Until the child has its own handlers, a SIGTERM would run the parent's (which
+    # only set a flag): held back, it is delivered once the default is in place.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
     if pid:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return Forked(pid, argv)
     code = 1
     try:
@@ -103,6 +111,7 @@ def run_module(argv: list[str], env: dict[str, str], before: Callable[[], None])
         # environment is replaced: setproctitle finds the process' argv from it.
         setproctitle.setproctitle(" ".join(argv))
         _fresh_process(env)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         sys.argv = [argv[0], *argv[3:]]  # runpy puts the module's path first
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         code = 0

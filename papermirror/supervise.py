@@ -80,7 +80,7 @@ PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
-    """In a child before exec: get ``sig`` when the supervisor dies, even by kill -9,
+    """In a child (before exec, or forked): get ``sig`` when its parent dies, even by kill -9,
     so a killed `papermirror up` leaves no Redis or worker running on its data dir."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)

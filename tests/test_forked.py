@@ -70,3 +70,18 @@ def test_only_python_module_command_lines_are_forked():
     assert forked.module_of(["/usr/bin/other-python", "-m", "worker.run"]) is None
     with pytest.raises(ValueError):
         forked.run_module(["redis-server"], {}, before=lambda: None)
+
+
+def test_a_sigterm_right_after_the_fork_ends_the_child(tmp_path):
+    """Before the child has reset its handlers it still has the parent's (the
+    supervisor's only set a flag): the signal must wait for the default, not vanish."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        child, _ = start(tmp_path, "sleep")
+        child.terminate()
+        try:
+            assert child.wait(10) == -signal.SIGTERM
+        finally:
+            child.kill()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
