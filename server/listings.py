@@ -64,11 +64,12 @@ class Day:
         """
         out = []
         spec = self.spec
+        canonical = spec.canonical  # a property that joins: once, not per entry
         for e, blob in zip(self.entries, self.blobs, strict=True):
             if not blob:
                 continue
             p = decode(blob)
-            key = (spec.canonical, p.categories)
+            key = (canonical, p.categories)
             ok = _matched.get(key)
             if ok is None:
                 ok = _matched[key] = spec.matches(p.categories)
@@ -96,8 +97,9 @@ def load_day(spec: Spec, day: str | None) -> Day:
         digest_size=16,
     )
     digest.update(f"|{previous}|{following}".encode())
-    for part in (*raw, *blobs):
-        digest.update(b"|" + (part or b""))
+    # One update over the joined parts: the same bytes as one per part, at a fraction
+    # of the calls (a 1,000-entry listing has a thousand parts).
+    digest.update(b"|" + b"|".join(part or b"" for part in (*raw, *blobs)))
     return Day(spec, day, previous, following, entries, blobs, digest.hexdigest())
 
 
@@ -245,7 +247,11 @@ def _render_html(loaded: Day, day: str | None) -> tuple[bytes, int]:
     svc = services()
     missing = _missing(loaded, day)
     items = [] if missing else loaded.items()
-    by_section = {s: [i for i in items if i[0].section == s] for s in SECTION_TITLES}
+    by_section: dict[str, list] = {s: [] for s in SECTION_TITLES}
+    for item in items:  # one pass, each entry's section read once
+        group = by_section.get(item[0].section)
+        if group is not None:
+            group.append(item)
     sections = {s: [(e, p) for e, p, _ in found] for s, found in by_section.items()}
     # Entries render outside render_template, so context processors' values come in here.
     context = {"fold_authors": FOLD_AUTHORS, "faq_enabled": svc.settings.faq_enabled}
