@@ -30,11 +30,7 @@ def _default_data_dir() -> str:
 
 @dataclass(frozen=True)
 class Settings(ArxivSettings, FaqSettings):
-    """Every knob of Paper Mirror. Field docs double as the README's settings table.
-
-    The arXiv clients' and the FAQ's own settings are declared beside them
-    (:mod:`papermirror.arxiv.settings`, :mod:`papermirror.faq.settings`).
-    """
+    """Every knob of Paper Mirror; the field docs make the README's settings table."""
 
     redis_url: str = field(
         default="",
@@ -269,11 +265,19 @@ class Settings(ArxivSettings, FaqSettings):
 
     @property
     def metrics_on(self) -> bool:
-        """Whether ``metrics`` asks for metrics at all (on, or a listener; see server.metrics).
-
-        Only then does the web tier count, and load prometheus-client (~2 MB a process).
-        """
+        """Whether ``metrics`` asks for metrics; only then does the web tier load prometheus."""
         return self.metrics.strip().lower() not in ("", "off", "0", "false", "no")
+
+    def metrics_mode(self) -> tuple[str, tuple[str, int] | None]:
+        """``("off"|"on"|"listen", (host, port) or None)`` from ``metrics``; else ValueError."""
+        if not self.metrics_on:
+            return "off", None
+        if self.metrics.strip().lower() in ("on", "1", "true", "yes"):
+            return "on", None
+        host, sep, port = self.metrics.strip().rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"PAPERMIRROR_METRICS={self.metrics!r}: use off, on or HOST:PORT")
+        return "listen", (host.strip("[]") or "0.0.0.0", int(port))
 
     @property
     def redis_address(self) -> str:

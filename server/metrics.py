@@ -1,6 +1,6 @@
 """Prometheus ``/metrics``: the web tier's own counters plus what Redis knows, at scrape time.
 
-``PAPERMIRROR_METRICS`` chooses where it answers (see :func:`mode`):
+``PAPERMIRROR_METRICS`` chooses where it answers (see ``Settings.metrics_mode``):
 
 * ``off`` (the default): nowhere, and requests are not even timed;
 * ``on``: ``/metrics`` on the web port, for loopback clients only (a scraper
@@ -45,19 +45,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("metrics", __name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def mode(settings: Settings) -> tuple[str, tuple[str, int] | None]:
-    """``("off"|"on"|"listen", (host, port) or None)`` from ``settings.metrics``."""
-    if not settings.metrics_on:
-        return "off", None
-    value = settings.metrics.strip().lower()
-    if value in ("on", "1", "true", "yes"):
-        return "on", None
-    host, sep, port = settings.metrics.strip().rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"PAPERMIRROR_METRICS={settings.metrics!r}: use off, on or HOST:PORT")
-    return "listen", (host.strip("[]") or "0.0.0.0", int(port))
 
 
 class RedisCollector:
@@ -239,7 +226,7 @@ def _count(resp: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Time and count requests, and serve /metrics on the web port, as the setting says."""
-    kind, _ = mode(app.config["SETTINGS"])
+    kind, _ = app.config["SETTINGS"].metrics_mode()
     if kind == "off":
         return
     app.before_request(_start_timer)

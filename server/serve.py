@@ -93,9 +93,6 @@ def worker_app():
     return _app
 
 
-_OFF_OR_ON = ("", "off", "0", "false", "no", "on", "1", "true", "yes")
-
-
 def metrics_dir(settings: Settings) -> None:
     """With metrics on, prometheus-client's multiprocess directory, emptied: files of an
     earlier run would be counted again. Set before anything imports prometheus_client."""
@@ -167,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         # against 111 MB without it for two; with one, the main process would hold a
         # second copy of what the worker touches (+2 MB).
         _app = build_app(settings)
-    if settings.metrics.strip().lower() not in _OFF_OR_ON:
+    kind, address = settings.metrics_mode()
+    if kind == "listen":
         from server import metrics  # not otherwise: it imports Flask and RQ (~7 MB here)
 
-        _, address = metrics.mode(settings)
         metrics.serve(address, settings)  # a thread of this main process, never a worker
     web = server(settings, host, port, access_log)
     # granian warns of more than 2 x cores + 1 threads; ours mostly wait (first visits).

@@ -373,7 +373,5 @@ def test_prometheus_scrapes_the_mirror_and_the_exporter(spec, services):
     [target] = targets["papermirror"]
     host, port = target.split(":")
     assert host == "web" and "PAPERMIRROR_METRICS=0.0.0.0:" + port in COMPOSE_FILE.read_text()
-    from server.metrics import mode
-
-    kind, address = mode(Settings.from_env({"PAPERMIRROR_METRICS": f"0.0.0.0:{port}"}))
+    kind, address = Settings.from_env({"PAPERMIRROR_METRICS": f"0.0.0.0:{port}"}).metrics_mode()
     assert (kind, address) == ("listen", ("0.0.0.0", int(port)))

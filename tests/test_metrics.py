@@ -12,7 +12,7 @@ from rq import Queue
 from papermirror import keys, metrics
 from papermirror.store import Store
 from server import create_app
-from server.metrics import RedisCollector, mode
+from server.metrics import RedisCollector
 from tests.stack import stack_settings
 
 
@@ -80,13 +80,13 @@ def test_redis_away_is_a_gauge_not_an_error():
      ("[::1]:9100", ("listen", ("::1", 9100)))],
 )  # fmt: skip
 def test_metrics_setting(text, expected):
-    assert mode(stack_settings("redis://x", "http://x", metrics=text)) == expected
+    assert stack_settings("redis://x", "http://x", metrics=text).metrics_mode() == expected
 
 
 @pytest.mark.parametrize("text", ["maybe", "host:", "host:port"])
 def test_bad_metrics_setting_is_refused(text):
     with pytest.raises(ValueError):
-        mode(stack_settings("redis://x", "http://x", metrics=text))
+        stack_settings("redis://x", "http://x", metrics=text).metrics_mode()
 
 
 def test_metrics_endpoint_is_loopback_only_and_absent_when_off(redis_url):
